@@ -1,0 +1,13 @@
+"""mmpose_pipnet: PIPNet (Pixel-in-Pixel Net) for MMPose 1.x.
+
+Importing the package applies the stack's run-time fixes (:mod:`.compat`) and registers
+its modules into MMPose's registries (configs use ``custom_imports``).
+"""
+from . import compat
+
+compat.apply()
+
+from . import codecs, datasets, evaluation, models  # noqa: E402,F401  (registration)
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .pip_label import PIPLabel
+
+__all__ = ['PIPLabel']

@@ -1,0 +1,3 @@
+from .metrics import NMEFailureAUC, failure_rate_and_auc
+
+__all__ = ['NMEFailureAUC', 'failure_rate_and_auc']

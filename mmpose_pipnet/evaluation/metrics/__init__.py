@@ -1,0 +1,3 @@
+from .nme_fr_auc import NMEFailureAUC, failure_rate_and_auc
+
+__all__ = ['NMEFailureAUC', 'failure_rate_and_auc']

@@ -1,0 +1,4 @@
+from . import heads, imagenet_weights  # noqa: F401  (registration)
+from .heads import PIPHead
+
+__all__ = ['PIPHead']

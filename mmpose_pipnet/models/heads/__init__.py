@@ -1,0 +1,3 @@
+from .pip_head import PIPHead
+
+__all__ = ['PIPHead']

