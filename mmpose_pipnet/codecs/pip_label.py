@@ -1,5 +1,5 @@
 """PIPLabel: PIPNet's target coding (section 3 of the reference) and decoding (section 5)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -20,68 +20,60 @@ def _to_numpy(x: ArrayLike) -> np.ndarray:
 
 @KEYPOINT_CODECS.register_module()
 class PIPLabel(BaseKeypointCodec):
-    r"""Pixel-in-pixel labels: a grid cell, the in-cell offset and neighbour offsets.
+    r"""Pixel-in-pixel coding: normalised labels in, PIP grid targets, NRM-merged decoding.
 
     Note:
-        - instance number: N;  keypoint number: K;  neighbour number: C
-        - input size: [w, h] (pixels of the input crop);  grid: [W, H] cells,
-          ``W = w / stride``
-        - one cell is ``w / W`` input pixels
+        - instance number: N (B in a batch);  keypoint number: K;  neighbours: C
+        - input size: [w, h] (pixels of the input crop);  grid: [W, H] cells of the head's
+          score map (``W = w / stride``; the head's stride, so one codec serves all strides)
 
-    Encoded (per instance; coordinates ``x`` normalised to the crop, ``x * W`` in cells):
+    Encoded by :meth:`encode` (per instance, in the data pipeline):
 
-        - keypoint_labels (np.ndarray): (N, K, 2) keypoints normalised to [0, 1]
+        - keypoint_labels (np.ndarray): (N, K, 2) keypoints normalised to the crop, [0, 1]
+          inside it (points outside the crop are kept, as in the reference)
         - keypoint_weights (np.ndarray): (N, K) 1 for labelled, visible points, else 0
-        - pip_cells (np.ndarray): (N, K) int64 flat index ``cy * W + cx`` of the cell
-          holding the point, clamped to the grid (points outside the crop stay, on the
-          border cell, with an offset outside [0, 1], as in the reference)
-        - pip_offsets (np.ndarray): (N, K, 2) ``x * W - cx``, ``y * H - cy`` in cells
-        - pip_nb_offsets (np.ndarray): (N, K, C, 2) the offsets of neighbour j of point i
-          from point i's cell, in cells
-        - pip_nb_weights (np.ndarray): (N, K, C) weight of i times weight of its neighbour
 
-    Decoded: keypoints in input-crop pixels (N, K, 2), scores (N, K) = the max raw logit
-    of each point's score map, after the NRM merge (mean of the point's own prediction and
-    its ``max_len`` neighbour votes).
+    Grid targets from those labels, :meth:`grid_targets` (batched, on the head's device;
+    reference section 3): the cell holding each point, clamped to the grid, its in-cell
+    offset and its neighbours' offsets from that cell, in cells.
+
+    Decoded (:meth:`decode_normalized`, :meth:`batch_decode`): keypoints in input-crop
+    pixels (N, K, 2) and scores (N, K) = the max raw logit of each point's score map, after
+    the NRM merge (mean of the point's own prediction and its ``max_len`` neighbour votes).
 
     Args:
         input_size (tuple): input crop size [w, h] in pixels
-        heatmap_size (tuple): grid size [W, H] in cells (input_size / stride)
-        num_keypoints (int): K; must match the mean face
+        num_keypoints (int, optional): K; by default the mean face's. Checked against the
+            mean face here and against the data in :meth:`encode`.
+        meanface (str, optional): a built-in mean face name (``'WFLW'``, ``'300W'``,
+            ``'COFW'``, ``'AFLW'``, ``'LaPa'``, ``'ytf68'``), a mean-face file (one line of
+            2K floats), or a COCO-style keypoint json to compute it from. Needed for grid
+            targets and decoding (the neighbours); a pipeline's encoder, which only
+            normalises labels, may leave it out.
         num_neighbors (int): C, neighbours per point (reference: 10)
-        meanface (str): a built-in mean face name (``'WFLW'``, ``'300W'``, ``'COFW'``,
-            ``'AFLW'``, ``'LaPa'``, ``'ytf68'``), a mean-face file (one line of 2K floats),
-            or a COCO-style keypoint json to compute it from
     """
 
     label_mapping_table = dict(
         keypoint_labels='keypoint_labels',
         keypoint_weights='keypoint_weights',
-        pip_cells='pip_cells',
-        pip_offsets='pip_offsets',
-        pip_nb_offsets='pip_nb_offsets',
-        pip_nb_weights='pip_nb_weights',
     )
 
     def __init__(self,
                  input_size: Tuple[int, int],
-                 heatmap_size: Tuple[int, int],
-                 num_keypoints: int,
-                 meanface: str,
+                 num_keypoints: Optional[int] = None,
+                 meanface: Optional[str] = None,
                  num_neighbors: int = 10) -> None:
         super().__init__()
         self.input_size = tuple(input_size)
-        self.heatmap_size = tuple(heatmap_size)
-        for axis in range(2):
-            if self.input_size[axis] % self.heatmap_size[axis]:
-                raise ValueError(f'PIPLabel: input_size {self.input_size} is not a multiple '
-                                 f'of heatmap_size {self.heatmap_size}')
         self.num_keypoints = num_keypoints
         self.num_neighbors = num_neighbors
-        if str(meanface).endswith('.json'):
-            mean = meanface_from_coco(meanface)
-        else:
-            mean = load_meanface(meanface)
+        self.meanface = self.neighbors = self.rev_i = self.rev_j = self.max_len = None
+        if meanface is None:
+            return
+        mean = meanface_from_coco(meanface) if str(meanface).endswith('.json') else \
+            load_meanface(meanface)
+        if num_keypoints is None:
+            self.num_keypoints = num_keypoints = len(mean)
         if len(mean) != num_keypoints:
             raise ValueError(f'PIPLabel: meanface {meanface!r} has K={len(mean)} points but '
                              f'num_keypoints={num_keypoints}')
@@ -92,41 +84,58 @@ class PIPLabel(BaseKeypointCodec):
         self.neighbors = compute_neighbors(mean, num_neighbors)  # (K, C)
         self.rev_i, self.rev_j, self.max_len = reverse_index(self.neighbors)
 
-    @property
-    def stride(self) -> int:
-        """Input pixels per cell."""
-        return self.input_size[0] // self.heatmap_size[0]
+    def _require_neighbors(self, caller: str) -> None:
+        if self.neighbors is None:
+            raise ValueError(f'PIPLabel.{caller} needs the neighbours: build the codec with '
+                             f'a meanface')
 
     def encode(self,
                keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None) -> dict:
-        """Encode keypoints in input-crop pixels (N, K, 2) into PIP labels (see class doc)."""
-        if keypoints.ndim != 3 or keypoints.shape[1] != self.num_keypoints:
+        """Keypoints in input-crop pixels (N, K, 2) -> normalised labels and weights."""
+        if keypoints.ndim != 3 or (self.num_keypoints is not None and
+                                   keypoints.shape[1] != self.num_keypoints):
             raise ValueError(f'PIPLabel.encode: keypoints of shape {keypoints.shape}, '
-                             f'expected (N, {self.num_keypoints}, 2): the dataset and the '
-                             f'codec disagree on K')
+                             f'expected (N, {self.num_keypoints or "K"}, 2): the dataset '
+                             f'and the codec disagree on K')
         if keypoints_visible is None:
             keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
-        size = np.array(self.input_size, dtype=np.float32)
-        grid = np.array(self.heatmap_size, dtype=np.float32)
+        labels = (keypoints[..., :2] / np.array(self.input_size, np.float32)).astype(
+            np.float32)
+        finite = np.isfinite(labels).all(-1)
+        weights = ((keypoints_visible > 0.5) & finite).astype(np.float32)
+        return dict(keypoint_labels=np.where(finite[..., None], labels, 0).astype(np.float32),
+                    keypoint_weights=weights)
 
-        labels = (keypoints[..., :2] / size).astype(np.float32)  # (N, K, 2) in [0, 1]
-        weights = ((keypoints_visible > 0.5) & np.isfinite(labels).all(-1)).astype(np.float32)
-        labels = np.nan_to_num(labels)
+    def grid_targets(self, labels: Tensor, weights: Tensor,
+                     grid_size: Tuple[int, int]) -> Dict[str, Tensor]:
+        """PIP targets on a W x H grid from normalised labels (reference section 3).
+
+        Args:
+            labels: (B, K, 2) keypoints normalised to the crop
+            weights: (B, K) keypoint weights (0 = not supervised)
+            grid_size: (W, H) cells
+
+        Returns:
+            dict:
+            - cells: (B, K) int64 flat index ``cy * W + cx`` of the point's cell,
+              ``cx = clamp(floor(x * W), 0, W - 1)``
+            - offsets: (B, K, 2) ``x * W - cx``, ``y * H - cy`` in cells (outside [0, 1]
+              for points outside the crop)
+            - nb_offsets: (B, K, C, 2) neighbour j of point i, from point i's cell, in cells
+            - nb_weights: (B, K, C) weight of i times weight of its neighbour
+        """
+        self._require_neighbors('grid_targets')
+        grid = labels.new_tensor(grid_size)
         scaled = labels * grid  # cells
-        cell_xy = np.clip(np.floor(scaled), 0, grid - 1)  # (N, K, 2)
-        offsets = scaled - cell_xy
-        nb_offsets = scaled[:, self.neighbors] - cell_xy[:, :, None]  # (N, K, C, 2)
-        nb_weights = weights[:, :, None] * weights[:, self.neighbors]
-        cells = (cell_xy[..., 1] * self.heatmap_size[0] + cell_xy[..., 0]).astype(np.int64)
-
-        return dict(
-            keypoint_labels=labels,
-            keypoint_weights=weights,
-            pip_cells=cells,
-            pip_offsets=offsets.astype(np.float32),
-            pip_nb_offsets=nb_offsets.astype(np.float32),
-            pip_nb_weights=nb_weights.astype(np.float32))
+        cell_xy = torch.minimum(torch.floor(scaled).clamp(min=0), grid - 1)
+        neighbors = torch.as_tensor(self.neighbors, device=labels.device)
+        nb_offsets = scaled[:, neighbors] - cell_xy[:, :, None]
+        cells = (cell_xy[..., 1] * grid_size[0] + cell_xy[..., 0]).long()
+        return dict(cells=cells,
+                    offsets=scaled - cell_xy,
+                    nb_offsets=nb_offsets,
+                    nb_weights=weights[:, :, None] * weights[:, neighbors])
 
     def decode_normalized(self, cls: ArrayLike, off_x: ArrayLike, off_y: ArrayLike,
                           nb_x: ArrayLike, nb_y: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
@@ -141,6 +150,7 @@ class PIPLabel(BaseKeypointCodec):
             tuple: keypoints (B, K, 2) in [0, 1] (crop-normalised, after the NRM merge)
             and scores (B, K), the max raw logit of each point.
         """
+        self._require_neighbors('decode_normalized')
         cls = _to_numpy(cls)
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors

@@ -57,8 +57,9 @@ class PIPHead(BaseHead):
     Args:
         in_channels (int): channels of the backbone's last feature map
         num_keypoints (int): K
-        decoder (dict): a ``PIPLabel`` codec config; it gives the grid, the stride
-            (``input_size / heatmap_size``), C and the mean face
+        decoder (dict): a ``PIPLabel`` codec config (input size, C, the mean face)
+        stride (int): input pixels per score-map cell: 32 (the reference's default, no
+            extra layer), 16, 64 or 128. The grid is ``input_size / stride``.
         backbone_stride (int): stride of the backbone's last feature map. Default 32.
         loss_cls_weight (float, optional): w_cls; by default 50/10/8/4 for stride
             16/32/64/128 (the reference's values)
@@ -70,6 +71,7 @@ class PIPHead(BaseHead):
                  in_channels: int,
                  num_keypoints: int,
                  decoder: ConfigType,
+                 stride: int = 32,
                  backbone_stride: int = 32,
                  loss_cls_weight: Optional[float] = None,
                  loss_reg_weight: float = 1.0,
@@ -82,13 +84,19 @@ class PIPHead(BaseHead):
         if decoder is None:
             raise ValueError('PIPHead needs a decoder (a PIPLabel codec config)')
         self.decoder = KEYPOINT_CODECS.build(decoder)
+        if self.decoder.neighbors is None:
+            raise ValueError('PIPHead: the decoder needs a meanface (the neighbours)')
         if self.decoder.num_keypoints != num_keypoints:
             raise ValueError(f'PIPHead: num_keypoints={num_keypoints} but the decoder (mean '
                              f'face) has K={self.decoder.num_keypoints}')
         self.in_channels = in_channels
         self.num_keypoints = num_keypoints
         self.num_neighbors = self.decoder.num_neighbors
-        self.stride = self.decoder.stride
+        width, height = self.decoder.input_size
+        if width % stride or height % stride:
+            raise ValueError(f'PIPHead: input_size {self.decoder.input_size} is not a '
+                             f'multiple of stride {stride}')
+        self.stride = stride
         if loss_cls_weight is None:
             if self.stride not in CLS_WEIGHT_BY_STRIDE:
                 raise ValueError(f'PIPHead: no reference loss_cls_weight for stride '
@@ -124,6 +132,11 @@ class PIPHead(BaseHead):
         dataset's ``flip_indices``) and the two are averaged. ``output_heatmaps`` adds the
         raw score maps (B, K, H, W) as ``pred_fields``.
         """
+        data_points = len(batch_data_samples[0].metainfo.get('flip_indices', [])) \
+            if batch_data_samples else 0
+        if data_points and data_points != self.num_keypoints:
+            raise ValueError(f'PIPHead.predict: the dataset has K={data_points} keypoints '
+                             f'(flip_indices), the head num_keypoints={self.num_keypoints}')
         if test_cfg.get('flip_test', False):
             if not (isinstance(feats, list) and len(feats) == 2):
                 raise ValueError('PIPHead.predict: flip_test expects [feats, flipped_feats]')
@@ -156,16 +169,16 @@ class PIPHead(BaseHead):
         cls, off_x, off_y, nb_x, nb_y = self.forward(feats)
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
-
-        def gather(key: str) -> Tensor:
-            return torch.cat([d.gt_instance_labels[key] for d in batch_data_samples]).to(
-                cls.device)
-
-        cells = gather('pip_cells').long()  # (B, K)
-        weights = gather('keypoint_weights').float()  # (B, K)
-        offsets = gather('pip_offsets').float()  # (B, K, 2)
-        nb_offsets = gather('pip_nb_offsets').float()  # (B, K, C, 2)
-        nb_weights = gather('pip_nb_weights').float()  # (B, K, C)
+        labels = torch.cat([d.gt_instance_labels.keypoint_labels
+                            for d in batch_data_samples]).to(cls)  # (B, K, 2)
+        if labels.shape[1] != num_points:
+            raise ValueError(f'PIPHead.loss: the data has K={labels.shape[1]} keypoints, '
+                             f'the head num_keypoints={num_points}')
+        weights = torch.cat([d.gt_instance_labels.keypoint_weights
+                             for d in batch_data_samples]).to(cls)  # (B, K)
+        targets = self.decoder.grid_targets(labels, weights, (width, height))
+        cells, offsets = targets['cells'], targets['offsets']
+        nb_offsets, nb_weights = targets['nb_offsets'], targets['nb_weights']
 
         flat_cls = cls.reshape(batch, num_points, height * width)
         target = torch.zeros_like(flat_cls).scatter_(2, cells[..., None], 1.0)
