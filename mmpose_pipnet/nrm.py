@@ -116,7 +116,7 @@ def reverse_index(neighbors: np.ndarray) -> Tuple[np.ndarray, np.ndarray, int]:
     max_len = int(counts.max())
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     slot = np.arange(max_len)[None, :] % np.maximum(counts, 1)[:, None]
-    pos = order[starts[:, None] + slot]
+    pos = order[np.minimum(starts[:, None] + slot, flat.size - 1)]
     pos = np.where(counts[:, None] > 0, pos, -1)
     rev_i = np.where(pos >= 0, pos // num_nb, -1)
     rev_j = np.where(pos >= 0, pos % num_nb, -1)

@@ -1,0 +1,169 @@
+"""PIPHead: shapes for every stride, the loss on a hand-computed case, masks, flip test,
+gradients into the backbone."""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+from mmpose.models import build_pose_estimator
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+from conftest import CONFIGS
+
+
+def build_head(meanface='300W', k=68, stride=32, size=256, in_channels=8, **kwargs):
+    codec = dict(type='PIPLabel', input_size=(size, size), num_keypoints=k,
+                 meanface=meanface)
+    return MODELS.build(dict(type='PIPHead', in_channels=in_channels, num_keypoints=k,
+                             decoder=codec, stride=stride, **kwargs))
+
+
+def samples_from(labels, weights, flip_indices=None):
+    """Data samples with gt_instance_labels as the pipeline packs them (1 instance each)."""
+    out = []
+    for lab, wei in zip(labels, weights):
+        sample = PoseDataSample()
+        if lab is not None:
+            sample.gt_instance_labels = InstanceData(
+                keypoint_labels=torch.as_tensor(lab, dtype=torch.float32)[None],
+                keypoint_weights=torch.as_tensor(wei, dtype=torch.float32)[None])
+        if flip_indices is not None:
+            sample.set_metainfo(dict(flip_indices=flip_indices))
+        out.append(sample)
+    return out
+
+
+@pytest.mark.parametrize('stride,grid,cls_weight', [(16, 16, 50), (32, 8, 10), (64, 4, 8),
+                                                    (128, 2, 4)])
+def test_every_stride_shapes_and_weights(stride, grid, cls_weight):
+    head = build_head('WFLW', 98, stride=stride)
+    head.init_weights()
+    outputs = head.forward((torch.randn(2, 8, 8, 8), ))
+    assert [tuple(o.shape) for o in outputs] == [(2, 98, grid, grid)] * 3 + \
+        [(2, 980, grid, grid)] * 2
+    assert head.loss_cls_weight == cls_weight
+    preds = head.predict((torch.randn(2, 8, 8, 8), ), samples_from([None] * 2, [None] * 2))
+    assert preds[0].keypoints.shape == (1, 98, 2) and preds[0].keypoint_scores.shape == (1, 98)
+
+
+def test_build_errors():
+    with pytest.raises(ValueError, match='num_keypoints=98 but the decoder'):
+        MODELS.build(dict(type='PIPHead', in_channels=8, num_keypoints=98,
+                          decoder=dict(type='PIPLabel', input_size=(256, 256),
+                                       meanface='300W')))
+    with pytest.raises(ValueError, match='stride 48 must be backbone_stride'):
+        build_head(stride=48, size=96, loss_cls_weight=1.0)
+    with pytest.raises(ValueError, match='needs a meanface'):
+        MODELS.build(dict(type='PIPHead', in_channels=8, num_keypoints=68,
+                          decoder=dict(type='PIPLabel', input_size=(256, 256))))
+
+
+def constant_head(tmp_path, biases):
+    """A 3-point head (C=1, 2x2 grid) whose maps are constant = the conv biases."""
+    meanface = tmp_path / 'tri.txt'
+    meanface.write_text('0.1 0.1 0.9 0.1 0.5 0.9')
+    codec = dict(type='PIPLabel', input_size=(64, 64), num_keypoints=3,
+                 meanface=str(meanface), num_neighbors=1)
+    head = MODELS.build(dict(type='PIPHead', in_channels=1, num_keypoints=3, decoder=codec))
+    for name, bias in zip(['cls_layer', 'x_layer', 'y_layer', 'nb_x_layer', 'nb_y_layer'],
+                          biases):
+        layer = getattr(head, name)
+        torch.nn.init.zeros_(layer.weight)
+        layer.bias.data = torch.tensor(bias, dtype=torch.float32)
+    return head
+
+
+def test_loss_hand_computed(tmp_path):
+    # neighbours in the mean face: 0 -> 1, 1 -> 0, 2 -> 0 (0 and 1 tie for 2; first wins)
+    head = constant_head(tmp_path, [[0.5, 0.0, 1.0], [0.2, 0.2, 0.2], [0.3, 0.3, 0.3],
+                                    [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(head.decoder.neighbors[:, 0], [1, 0, 0])
+    # points in crop-normalised units on a 2x2 grid: cell = floor(2x)
+    labels = np.array([[[0.25, 0.25], [0.75, 0.25], [0.5, 0.875]]])
+    losses = head.loss((torch.zeros(1, 1, 2, 2), ), samples_from(labels, np.ones((1, 3))))
+    # cls: per point mean over 4 cells of (logit - onehot)^2, logits constant per point
+    cls = np.mean([((0.5 - 1) ** 2 + 3 * 0.25) / 4, (1 + 0) / 4, ((1 - 1) ** 2 + 3) / 4])
+    # offsets in cells: 2x - cell -> (0.5, 0.5), (0.5, 0.5), (1.0 - 1, 1.75 - 1)
+    off_x = np.mean([abs(0.2 - 0.5), abs(0.2 - 0.5), abs(0.2 - 0.0)])
+    off_y = np.mean([abs(0.3 - 0.5), abs(0.3 - 0.5), abs(0.3 - 0.75)])
+    # neighbour offsets from the own cell: 0 -> 1: (1.5 - 0, 0.5 - 0); 1 -> 0: (0.5 - 1,
+    # 0.5 - 0); 2 -> 0: (0.5 - 1, 0.5 - 1); predictions are 0
+    nb_x = np.mean([1.5, 0.5, 0.5])
+    nb_y = np.mean([0.5, 0.5, 0.5])
+    assert losses['loss_cls'].item() == pytest.approx(10 * cls, rel=1e-6)
+    assert losses['loss_offset'].item() == pytest.approx(off_x + off_y, rel=1e-6)
+    assert losses['loss_nb'].item() == pytest.approx(nb_x + nb_y, rel=1e-6)
+
+
+def test_masked_points_do_not_count(tmp_path):
+    head = build_head()
+    feats = (torch.randn(2, 8, 8, 8), )
+    rng = np.random.default_rng(0)
+    labels = rng.uniform(0, 1, (2, 68, 2))
+    weights = np.ones((2, 68))
+    weights[0, 10] = weights[1, 3] = 0
+    base = head.loss(feats, samples_from(labels, weights))
+    moved = labels.copy()
+    moved[0, 10] = [0.9, 0.9]
+    moved[1, 3] = [-0.5, 2.0]
+    again = head.loss(feats, samples_from(moved, weights))
+    for key in base:
+        assert again[key].item() == pytest.approx(base[key].item(), rel=1e-6), key
+    unmasked = head.loss(feats, samples_from(moved, np.ones((2, 68))))
+    assert unmasked['loss_offset'].item() != pytest.approx(base['loss_offset'].item())
+    # every point masked: zero loss, no NaN
+    empty = head.loss(feats, samples_from(labels, np.zeros((2, 68))))
+    assert all(v.item() == 0 for v in empty.values())
+
+
+def test_loss_rejects_wrong_k():
+    head = build_head()
+    with pytest.raises(ValueError, match='K=98 keypoints, the head num_keypoints=68'):
+        head.loss((torch.randn(1, 8, 8, 8), ),
+                  samples_from(np.zeros((1, 98, 2)), np.ones((1, 98))))
+
+
+@pytest.fixture(scope='module')
+def res18_model():
+    cfg = Config.fromfile(f'{CONFIGS}/wflw_res18.py')
+    cfg.model.backbone.init_cfg = None
+    model = build_pose_estimator(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_flip_test_is_flip_equivariant(res18_model):
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    meta = parse_pose_metainfo(dict(from_file="configs/_base_/datasets/wflw.py"))
+    flip_indices = meta['flip_indices']
+    model = res18_model.eval()
+    torch.manual_seed(0)
+    # make the head's maps informative (random init gives near-constant maps)
+    for layer in (model.head.cls_layer, model.head.x_layer, model.head.y_layer):
+        torch.nn.init.normal_(layer.weight, std=0.05)
+    image = torch.randn(1, 3, 256, 256)
+    samples = samples_from([None], [None], flip_indices)
+    with torch.no_grad():
+        def predict(x):
+            feats = [model.extract_feat(x), model.extract_feat(x.flip(-1))]
+            pred = model.head.predict(feats, samples, dict(flip_test=True))[0]
+            return pred.keypoints[0], pred.keypoint_scores[0]
+        kpts, scores = predict(image)
+        kpts_f, scores_f = predict(image.flip(-1))
+    mirrored = kpts_f[flip_indices].copy()
+    mirrored[:, 0] = 256 - 1 - mirrored[:, 0]
+    np.testing.assert_allclose(mirrored, kpts, atol=1e-3)
+    np.testing.assert_allclose(scores_f[flip_indices], scores, atol=1e-5)
+
+
+def test_gradients_reach_the_backbone(res18_model):
+    model = res18_model.train()
+    model.zero_grad()
+    rng = np.random.default_rng(0)
+    samples = samples_from(rng.uniform(0, 1, (2, 98, 2)), np.ones((2, 98)))
+    losses = model.loss(torch.randn(2, 3, 256, 256), samples)
+    sum(losses.values()).backward()
+    grad = model.backbone.conv1.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+    assert model.head.nb_x_layer.weight.grad.abs().sum() > 0
