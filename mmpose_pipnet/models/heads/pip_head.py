@@ -19,7 +19,9 @@ def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn
     """The reference's extra layers that move the backbone's stride to the head's.
 
     Half the stride: ConvTranspose2d(k4, s2, p1, no bias) + BN + ReLU. Each doubling:
-    Conv2d(k3, s2, p1) + BN + ReLU. Equal strides: no layer.
+    Conv2d(k3, s2, p1) + BN + ReLU. Equal strides: no layer. Channels are kept (as the
+    reference's ResNet-18 layers; its ResNet-50/101 ones narrow to 512 channels but then
+    feed 2048-channel convs, and cannot run).
     """
     ratio = stride / backbone_stride
     steps = math.log2(ratio) if ratio > 0 else float('nan')
