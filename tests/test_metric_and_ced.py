@@ -1,0 +1,54 @@
+"""NMEFailureAUC: MMPose's NME plus FR/AUC by the reference formula; the CED plot."""
+import json
+
+import numpy as np
+import pytest
+from mmengine.structures import InstanceData
+
+from mmpose_pipnet.evaluation import NMEFailureAUC, failure_rate_and_auc, plot_ced
+
+
+def reference_fr_auc(nmes, thres=0.1, step=0.0001):
+    """The reference's compute_fr_and_auc, literally (Simpson's rule)."""
+    from scipy.integrate import simpson
+    xs = np.arange(0, thres + step, step)
+    ys = np.array([np.count_nonzero(nmes <= x) for x in xs]) / float(len(nmes))
+    return 1.0 - ys[-1], simpson(ys, x=xs) / thres
+
+
+def test_fr_auc_match_reference_formula():
+    nmes = np.random.default_rng(0).gamma(2.0, 0.025, 500)
+    fr, auc = failure_rate_and_auc(nmes)
+    ref_fr, ref_auc = reference_fr_auc(nmes)
+    assert fr == pytest.approx(ref_fr) and auc == pytest.approx(ref_auc, abs=1e-9)
+    assert failure_rate_and_auc(np.zeros(3)) == (0.0, pytest.approx(1.0, abs=1e-3))
+
+
+def run_metric(metric, preds, gts):
+    metric.dataset_meta = dict(dataset_name='300w', keypoint_id2name={i: str(i)
+                                                                      for i in range(68)})
+    samples = [dict(pred_instances=dict(keypoints=p[None]),
+                    gt_instances=dict(keypoints=g[None], keypoints_visible=np.ones((1, 68))))
+               for p, g in zip(preds, gts)]
+    metric.process([], samples)
+    return metric.compute_metrics(metric.results)
+
+
+def test_metric_values_and_nme_file(tmp_path):
+    rng = np.random.default_rng(1)
+    gts = rng.uniform(0, 100, (5, 68, 2))
+    gts[:, 36], gts[:, 45] = [20, 40], [80, 40]  # inter-ocular distance 60
+    errors = np.array([0.613, 1.237, 3.071, 9.1, 0.0])  # px shift of every point, per face
+    preds = gts + np.stack([errors, np.zeros(5)], -1)[:, None]
+    metric = NMEFailureAUC(norm_mode='keypoint_distance', outfile_prefix=str(tmp_path / 'r'))
+    out = run_metric(metric, preds, gts)
+    per_face = errors / 60
+    assert out['NME'] == pytest.approx(per_face.mean())
+    assert out['FR@0.1'] == pytest.approx(0.2)  # 9.1 px / 60 > 0.1
+    assert out['AUC@0.1'] == pytest.approx(reference_fr_auc(per_face)[1])
+    saved = json.loads((tmp_path / 'r.nme.json').read_text())
+    np.testing.assert_allclose(saved['nme'], per_face, atol=1e-6)
+    plot_ced([str(tmp_path / 'r.nme.json')] * 2, str(tmp_path / 'ced.png'), ['a', 'b'])
+    assert (tmp_path / 'ced.png').stat().st_size > 1000
+    with pytest.raises(ValueError, match='2 labels for 1 result files'):
+        plot_ced([str(tmp_path / 'r.nme.json')], str(tmp_path / 'x.png'), ['a', 'b'])

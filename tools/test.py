@@ -1,0 +1,87 @@
+"""Evaluate a PIPNet (or any MMPose) checkpoint: MMPose's tools/test.py, plus the plugin.
+
+Example:
+    python tools/test.py configs/pipnet/ytf68_mbv2.py checkpoints/pipnet_mbv2_ytf68.pth
+    python tools/test.py CONFIG CKPT --nme-out work_dirs/a   # per-face NMEs for plot_ced.py
+"""
+import argparse
+import os
+import os.path as osp
+
+import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate a pose model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save evaluation logs')
+    parser.add_argument('--out', help='write the metrics to this json/yaml/pkl file')
+    parser.add_argument('--nme-out', metavar='PREFIX',
+                        help='write per-face NMEs to PREFIX.nme.json (NMEFailureAUC only)')
+    parser.add_argument('--dump', help='dump predictions to this pickle file')
+    parser.add_argument('--show-dir', help='save images with predictions drawn here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (e.g. '
+                             'test_dataloader.dataset.ann_file=val.json)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge the command line into the config (as MMPose's tools/test.py)."""
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.show_dir is not None:
+        cfg.default_hooks.visualization.update(enable=True, out_dir=args.show_dir)
+    if args.nme_out is not None:
+        if cfg.test_evaluator.get('type') != 'NMEFailureAUC':
+            raise ValueError(f'--nme-out needs test_evaluator NMEFailureAUC, the config has '
+                             f'{cfg.test_evaluator.get("type")}')
+        cfg.test_evaluator.outfile_prefix = args.nme_out
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--dump {args.dump}: expected a .pkl file')
+        cfg.test_evaluator = [cfg.test_evaluator,
+                              dict(type='DumpResults', out_file_path=args.dump)]
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+class SaveMetricsHook(Hook):
+    """Write the test metrics to a file after the test epoch."""
+
+    def __init__(self, out_file: str) -> None:
+        self.out_file = out_file
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        if metrics is not None:
+            mmengine.dump(metrics, self.out_file)
+
+
+def main() -> None:
+    args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint {args.checkpoint} not found')
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
