@@ -23,12 +23,12 @@ setup(
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
     package_data={'mmpose_pipnet': ['meanfaces/*.txt']},
     python_requires='>=3.8',
-    # The tested, working combination (README "Supported versions"); mmcv is built from
-    # source with ops by tools/setup_env.sh, and mmpose is installed without its
-    # unbuildable 'chumpy' dependency, so neither is pinned through pip's resolver here.
+    # Ranges that admit the tested combination (README "Supported versions");
+    # tools/setup_env.sh installs exactly that one, in the order the stack needs (mmcv
+    # compiled with ops, mmpose without its never-imported 'chumpy').
     install_requires=[
         'torch>=2.0', 'torchvision', 'numpy<2', 'opencv-python', 'mmengine>=0.10.7,<1.0',
-        'mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0.0,<3.4.0',
+        'mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0.0,<3.4.0', 'mmpose>=1.3.0,<1.4.0',
     ] + read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt')},
     license='Apache-2.0',
