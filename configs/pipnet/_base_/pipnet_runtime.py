@@ -56,13 +56,14 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')
 ]
+data_mode = 'topdown'  # read by MMPoseInferencer too
 # num_workers: raise it on machines with cores to spare (on 2 cores, 0 was fastest).
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(data_mode='topdown', data_prefix=dict(img='images/'),
+    dataset=dict(data_mode=data_mode, data_prefix=dict(img='images/'),
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
@@ -70,6 +71,6 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(data_mode='topdown', data_prefix=dict(img='images/'), test_mode=True,
+    dataset=dict(data_mode=data_mode, data_prefix=dict(img='images/'), test_mode=True,
                  pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -1,0 +1,3 @@
+from .haar_face_detector import HaarFaceDetector
+
+__all__ = ['HaarFaceDetector']
