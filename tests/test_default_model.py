@@ -1,0 +1,77 @@
+"""The bundled default model: README's numbers on ytf68 val, through tools/test.py with
+--cfg-options overrides alone; MMPoseInferencer; the demo."""
+import json
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, YTF68
+
+CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
+CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+
+
+def readme_row():
+    """NME %, FR %, AUC of the README's 'ytf68 val' row."""
+    with open(osp.join(REPO, 'README.md')) as f:
+        match = re.search(r'^\| ytf68 val \| 636 \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|',
+                          f.read(), re.M)
+    assert match, 'README.md has no "| ytf68 val | 636 | NME | FR | AUC |" row'
+    return [float(v) for v in match.groups()]
+
+
+def test_checkpoint_is_small_and_weights_only():
+    import torch
+    assert osp.getsize(CHECKPOINT) < 10e6
+    ckpt = torch.load(CHECKPOINT, map_location='cpu', weights_only=True)
+    assert set(ckpt) == {'state_dict', 'meta'}
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_readme_numbers_on_ytf68_val(tmp_path):
+    ann = tmp_path / 'val.json'
+    subprocess.run([sys.executable, 'tools/dataset_converters/landmark_csv_to_coco.py',
+                    f'{YTF68}/val.csv', '--image-root', f'{YTF68}/images', '--out', str(ann)],
+                   check=True, cwd=REPO, capture_output=True)
+    out = tmp_path / 'metrics.json'
+    run = subprocess.run(
+        [sys.executable, 'tools/test.py', CONFIG, CHECKPOINT, '--work-dir', str(tmp_path),
+         '--out', str(out), '--cfg-options', f'test_dataloader.dataset.ann_file={ann}',
+         f'test_dataloader.dataset.data_root={YTF68}',
+         'test_dataloader.dataset.data_prefix.img=images/'],
+        cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert 'NME:' in run.stdout + run.stderr
+    metrics = json.loads(out.read_text())
+    nme, fr, auc = readme_row()
+    assert metrics['NME'] * 100 == pytest.approx(nme, abs=0.006)
+    assert metrics['FR@0.1'] * 100 == pytest.approx(fr, abs=0.006)
+    assert metrics['AUC@0.1'] == pytest.approx(auc, abs=6e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_mmpose_inferencer_with_default_model():
+    from mmpose.apis import MMPoseInferencer
+    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+                                  det_model='whole_image', device='cpu')
+    image = f'{YTF68}/images/test/Elizabeth_Dole_31.jpg'
+    result = next(inferencer(image))
+    (pred, ) = result['predictions'][0]
+    assert np.array(pred['keypoints']).shape == (68, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_face_demo_finds_the_face(tmp_path):
+    out = tmp_path / 'demo.png'
+    run = subprocess.run([sys.executable, 'demo/face_demo.py',
+                          f'{YTF68}/images/test/Elizabeth_Dole_31.jpg', '--out', str(out)],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert out.stat().st_size > 1000
