@@ -7,7 +7,7 @@ from . import compat
 
 compat.apply()
 
-from . import apis, codecs, datasets, evaluation, models  # noqa: E402,F401
+from . import apis, codecs, datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

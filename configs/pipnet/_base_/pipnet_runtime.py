@@ -16,6 +16,10 @@ param_scheduler = [
 ]
 auto_scale_lr = dict(base_batch_size=16)
 
+custom_hooks = [
+    dict(type='SyncBuffersHook'),  # MMPose's default
+    dict(type='KeypointCountCheckHook'),  # datasets vs head K, before the first batch
+]
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='NME',
                     rule='less'))

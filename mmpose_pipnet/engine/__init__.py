@@ -1,0 +1,3 @@
+from .hooks import KeypointCountCheckHook
+
+__all__ = ['KeypointCountCheckHook']

@@ -1,0 +1,58 @@
+"""The reference augmentations that MMPose lacks."""
+import numpy as np
+import pytest
+from mmpose.registry import TRANSFORMS
+
+
+def image(seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (64, 80, 3), dtype=np.uint8)
+
+
+def test_occlusion_box_paints_one_uniform_box_within_the_size_limit():
+    np.random.seed(0)
+    occlude = TRANSFORMS.build(dict(type='RandomOcclusionBox', max_size=0.4, prob=1.0))
+    seen = 0
+    for _ in range(30):
+        src = image()
+        out = occlude(dict(img=src))['img']
+        changed = (out != src).any(-1)
+        if not changed.any():
+            continue
+        seen += 1
+        ys, xs = np.nonzero(changed)
+        box = out[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        assert (box == box[0, 0]).all()  # one colour
+        assert ys.max() - ys.min() + 1 <= int(64 * 0.4) and xs.max() - xs.min() + 1 <= 32
+    assert seen > 20
+    assert (TRANSFORMS.build(dict(type='RandomOcclusionBox', prob=0.0))(
+        dict(img=image()))['img'] == image()).all()
+
+
+def test_grayscale_and_blur():
+    gray = TRANSFORMS.build(dict(type='RandomGrayscale', prob=1.0))(dict(img=image()))['img']
+    assert gray.shape == (64, 80, 3) and (gray[..., 0] == gray[..., 2]).all()
+    np.random.seed(1)
+    blur = TRANSFORMS.build(dict(type='RandomGaussianBlur', max_radius=5, prob=1.0))
+    outs = [blur(dict(img=image()))['img'] for _ in range(5)]
+    assert all(o.shape == (64, 80, 3) and o.dtype == np.uint8 for o in outs)
+    assert any((o != image()).any() for o in outs)
+    assert max(o.astype(float).std() for o in outs) < image().astype(float).std()
+
+
+def test_translate_rotate_ranges_and_probabilities():
+    np.random.seed(2)
+    jitter = TRANSFORMS.build(dict(type='RandomBBoxTranslateRotate', max_shift=30 / 256,
+                                   shift_prob=0.5, max_rotate=30, rotate_prob=0.5))
+    shifts, rotations = [], []
+    for _ in range(2000):
+        out = jitter(dict(bbox_center=np.array([[100., 50.]]),
+                          bbox_scale=np.array([[256., 256.]])))
+        shifts.append(out['bbox_center'][0] - [100, 50])
+        rotations.append(out['bbox_rotation'][0])
+    shifts, rotations = np.array(shifts), np.array(rotations)
+    assert np.abs(shifts).max() <= 30 + 1e-9  # pixels of a 256 px box
+    assert np.mean((shifts != 0).any(1)) == pytest.approx(0.5, abs=0.05)
+    assert np.abs(rotations).max() <= 30 and np.mean(rotations != 0) == pytest.approx(0.5,
+                                                                                        abs=0.05)
+    moved = np.abs(shifts[(shifts != 0).any(1), 0])
+    assert moved.mean() == pytest.approx(15, abs=1.5)  # uniform on [-30, 30]: mean |x| 15
