@@ -52,3 +52,18 @@ def test_metric_values_and_nme_file(tmp_path):
     assert (tmp_path / 'ced.png').stat().st_size > 1000
     with pytest.raises(ValueError, match='2 labels for 1 result files'):
         plot_ced([str(tmp_path / 'r.nme.json')], str(tmp_path / 'x.png'), ['a', 'b'])
+
+
+def test_training_curves_from_mmengine_scalars(tmp_path):
+    from mmpose_pipnet.evaluation import plot_training_curves, read_scalars
+    run = tmp_path / '20260101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    lines = [dict(lr=1e-4, loss=1.0 / i, loss_cls=0.1 / i, epoch=1, iter=i * 10, step=i * 10)
+             for i in range(1, 6)] + [dict(NME=0.05, step=1), dict(NME=0.04, step=2)]
+    (run / 'scalars.json').write_text('\n'.join(json.dumps(x) for x in lines))
+    train, val = read_scalars(str(tmp_path))
+    assert len(train) == 5 and [v['NME'] for v in val] == [0.05, 0.04]
+    plot_training_curves(str(tmp_path), str(tmp_path / 'c.png'))
+    assert (tmp_path / 'c.png').stat().st_size > 1000
+    with pytest.raises(FileNotFoundError, match='no \\*/vis_data/scalars.json'):
+        read_scalars(str(tmp_path / '20260101_000000'))

@@ -1,0 +1,56 @@
+"""Training curves (loss per iteration, validation NME per epoch) from MMEngine logs."""
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Tuple
+
+
+def read_scalars(path: str) -> Tuple[List[Dict], List[Dict]]:
+    """Train and val records of an MMEngine ``vis_data/scalars.json`` (or of the newest
+    one under a work dir)."""
+    if osp.isdir(path):
+        found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
+        if not found:
+            raise FileNotFoundError(f'no */vis_data/scalars.json under {path}')
+        path = found[-1]
+    train, val = [], []
+    with open(path) as f:
+        for line in f:
+            record = json.loads(line)
+            (train if 'loss' in record else val).append(record)
+    return train, val
+
+
+def plot_training_curves(path: str, out_file: str, metric: str = 'NME') -> None:
+    """Two panels: the training losses by iteration (log scale) and the validation
+    ``metric`` by epoch, with the best epoch marked."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    train, val = read_scalars(path)
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ('loss', 'loss_cls', 'loss_offset', 'loss_nb'):
+        points = [(r['iter'], r[key]) for r in train if key in r]
+        if points:
+            ax_loss.plot(*zip(*points), label=key, lw=1)
+    ax_loss.set_yscale('log')
+    ax_loss.set_xlabel('iteration')
+    ax_loss.set_title('training losses')
+    ax_loss.legend(fontsize=8)
+    ax_loss.grid(alpha=0.3)
+    points = [(r['step'], r[metric]) for r in val if metric in r]
+    if points:
+        epochs, values = zip(*points)
+        scale = 100 if metric == 'NME' else 1
+        ax_val.plot(epochs, [v * scale for v in values], marker='.')
+        best = min(range(len(values)), key=values.__getitem__)
+        ax_val.annotate(f'best {values[best] * scale:.2f} (epoch {epochs[best]})',
+                        (epochs[best], values[best] * scale), textcoords='offset points',
+                        xytext=(-60, 20), arrowprops=dict(arrowstyle='->'))
+    ax_val.set_xlabel('epoch')
+    ax_val.set_title(f'validation {metric}' + (' (%)' if metric == 'NME' else ''))
+    ax_val.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
