@@ -21,6 +21,7 @@ setup(
     long_description=open(osp.join(here, 'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
+    py_modules=['mmpose_pipnet_torchvision_guard'],
     package_data={'mmpose_pipnet': ['meanfaces/*.txt']},
     python_requires='>=3.8',
     # Ranges that admit the tested combination (README "Supported versions");

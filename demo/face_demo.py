@@ -15,7 +15,7 @@ import mmcv
 import numpy as np
 from mmpose.apis import inference_topdown, init_model
 from mmpose.registry import VISUALIZERS
-from mmpose.structures import merge_data_samples
+from mmpose.structures import PoseDataSample, merge_data_samples
 from tqdm import tqdm
 
 from mmpose_pipnet.apis import HaarFaceDetector
@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
     parser.add_argument('--radius', type=int, default=2, help='landmark radius (px)')
     args = parser.parse_args()
+    if bool(args.det_config) != bool(args.det_checkpoint):
+        parser.error('--det-config and --det-checkpoint go together')
     for path in (args.input, args.checkpoint):
         if not osp.isfile(path):
             raise SystemExit(f'{path} not found')
@@ -71,7 +73,8 @@ def main() -> None:
         results = inference_topdown(model, frame, boxes) if len(boxes) else []
         visualizer.add_datasample(
             'result', mmcv.bgr2rgb(frame),
-            data_sample=merge_data_samples(results) if results else None, draw_gt=False,
+            data_sample=merge_data_samples(results) if results else PoseDataSample(),
+            draw_gt=False,
             draw_bbox=True, kpt_thr=-np.inf, show=False)
         return mmcv.rgb2bgr(visualizer.get_image())
 

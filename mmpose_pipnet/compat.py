@@ -3,46 +3,21 @@
 Applied once by ``import mmpose_pipnet`` (configs load the package through
 ``custom_imports``; tools, demo and tests import it first), idempotent.
 
-1. torchvision from PyPI is a CUDA build: its compiled ops cannot load beside the CPU
-   torch, and ``import torchvision`` then dies in ``torchvision/_meta_registrations.py``
-   (``operator torchvision::nms does not exist``), whose fake-kernel registrations for
-   ``nms``/``qnms`` are not guarded. Only when that happens, the two schemas are defined
-   and torchvision is imported again: pure-Python torchvision then loads (MMPose needs
-   ``torchvision.transforms``; NMS comes from ``mmcv.ops``). A working torchvision is
-   left alone.
+1. torchvision from PyPI is a CUDA build whose compiled ops cannot load beside the CPU
+   torch, which makes ``import torchvision`` fail: the schemas its meta registrations
+   need are defined first (:mod:`mmpose_pipnet_torchvision_guard`, which
+   ``tools/setup_env.sh`` also installs as a start-up hook so that import order in user
+   code does not matter). A working torchvision is left alone.
 2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 calls
    ``torch.load`` without the argument, so every mmengine checkpoint (it stores numpy
    arrays and a ``HistoryBuffer`` in ``message_hub``) fails with ``Unsupported global``.
    The few globals those checkpoints need are registered as safe.
 """
-import importlib.util
-import sys
-
 import numpy as np
 import torch
+from mmpose_pipnet_torchvision_guard import prepare_torchvision
 
 _APPLIED = False
-_KEEP_ALIVE: list = []
-
-
-def _import_torchvision() -> None:
-    """Import torchvision; if its compiled ops cannot load, define the two schemas its
-    meta registrations need and import it again (pure Python, no torchvision ops)."""
-    if importlib.util.find_spec('torchvision') is None:
-        return
-    try:
-        import torchvision  # noqa: F401
-        return
-    except RuntimeError as err:
-        if 'torchvision::nms' not in str(err):
-            raise
-    for name in [m for m in sys.modules if m == 'torchvision' or m.startswith('torchvision.')]:
-        del sys.modules[name]
-    lib = torch.library.Library('torchvision', 'FRAGMENT')
-    for op in ('nms', 'qnms'):
-        lib.define(f'{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
-    _KEEP_ALIVE.append(lib)  # the library object must outlive the process' imports
-    import torchvision  # noqa: F401,F811
 
 
 def _register_checkpoint_globals() -> None:
@@ -63,6 +38,6 @@ def apply() -> None:
     global _APPLIED
     if _APPLIED:
         return
-    _import_torchvision()
+    prepare_torchvision()
     _register_checkpoint_globals()
     _APPLIED = True

@@ -1,11 +1,13 @@
 """Mean face and neighbour indices for PIPNet's neighbour regression module (NRM).
 
 Pure numpy; the single source of truth for the codec, the head and the tools.
-Coordinates of a mean face are normalised to the crop, in [0, 1]^2, shape (K, 2).
+A mean face is (K, 2), normalised to a face box: the reference files to their crop,
+:func:`meanface_from_coco` to the annotation box. Only distance rankings are used, which
+a box's scale and offset do not change.
 """
 import json
 import os.path as osp
-from typing import Tuple, Union
+from typing import Tuple
 
 import numpy as np
 
@@ -63,8 +65,13 @@ def meanface_from_coco(ann_file: str) -> np.ndarray:
     anns = [a for a in anns if a.get('num_keypoints', 1) > 0 and 'keypoints' in a]
     if not anns:
         raise ValueError(f'{ann_file}: no annotations with keypoints')
-    kpts = np.array([a['keypoints'] for a in anns], dtype=np.float64).reshape(len(anns), -1, 3)
-    boxes = np.array([a['bbox'] for a in anns], dtype=np.float64)
+    try:
+        kpts = np.array([a['keypoints'] for a in anns], dtype=np.float64).reshape(
+            len(anns), -1, 3)
+        boxes = np.array([a['bbox'] for a in anns], dtype=np.float64).reshape(len(anns), 4)
+    except (KeyError, ValueError) as err:
+        raise ValueError(f'{ann_file}: every annotation needs "keypoints" (K x [x, y, v], '
+                         f'the same K) and "bbox" [x, y, w, h] ({err!r})') from None
     if (boxes[:, 2:] <= 0).any():
         raise ValueError(f'{ann_file}: every annotation needs a bbox [x, y, w, h] with w, h > 0')
     norm = (kpts[..., :2] - boxes[:, None, :2]) / boxes[:, None, 2:]

@@ -15,7 +15,7 @@ register_all_modules(init_default_scope=True)
 
 
 def pytest_collection_modifyitems(config, items):
-    if not osp.isdir(FACE_SAMPLES):
+    if not (osp.isdir(FACE_SAMPLES) and osp.isdir(YTF68)):
         skip = pytest.mark.skip(reason=f'shared data not found at {SHARED}')
         for item in items:
             if 'shared_data' in item.keywords:

@@ -26,6 +26,9 @@ def readme_row():
 
 def test_checkpoint_is_small_and_weights_only():
     import torch
+    if not osp.isfile(CHECKPOINT):
+        pytest.fail(f'{CHECKPOINT} is missing: tools/publish_model.py makes it from a '
+                    f'training checkpoint')
     assert osp.getsize(CHECKPOINT) < 10e6
     ckpt = torch.load(CHECKPOINT, map_location='cpu', weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}
@@ -75,3 +78,14 @@ def test_face_demo_finds_the_face(tmp_path):
                          cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     assert out.stat().st_size > 1000
+
+
+def test_face_demo_with_no_face(tmp_path):
+    import cv2
+    blank = tmp_path / 'blank.png'
+    cv2.imwrite(str(blank), np.full((120, 160, 3), 127, np.uint8))
+    out = tmp_path / 'out.png'
+    run = subprocess.run([sys.executable, 'demo/face_demo.py', str(blank), '--out', str(out)],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert cv2.imread(str(out)).shape == (120, 160, 3)

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from mmengine.structures import InstanceData
 
 from mmpose_pipnet.evaluation import NMEFailureAUC, failure_rate_and_auc, plot_ced
 

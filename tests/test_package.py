@@ -30,6 +30,15 @@ def test_fresh_interpreter_imports_plugin_then_torchvision_and_mmpose():
     assert out.stdout.strip().endswith('ok')
 
 
+def test_mmpose_imported_before_the_plugin_still_works():
+    """The start-up hook (tools/setup_env.sh) fixes torchvision whatever the import order."""
+    code = ('from mmpose.apis import MMPoseInferencer; import torchvision; '
+            'import mmpose_pipnet; print("ok")')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 def test_mmengine_checkpoint_loads_under_weights_only(tmp_path):
     from mmengine.logging import HistoryBuffer
     from mmengine.runner import load_checkpoint

@@ -167,3 +167,14 @@ def test_gradients_reach_the_backbone(res18_model):
     grad = model.backbone.conv1.weight.grad
     assert grad is not None and grad.abs().sum() > 0
     assert model.head.nb_x_layer.weight.grad.abs().sum() > 0
+
+
+def test_config_mismatches_fail_with_one_line_errors():
+    head = build_head()
+    sample = PoseDataSample()
+    sample.set_metainfo(dict(input_size=(192, 192)))
+    with pytest.raises(ValueError, match=r'crops \(192, 192\) but the decoder input_size '
+                                         r'is \(256, 256\)'):
+        head.predict((torch.randn(1, 8, 8, 8), ), [sample])
+    with pytest.raises(ValueError, match='backbone gives 16 channels, in_channels=8'):
+        head.predict((torch.randn(1, 16, 8, 8), ), [PoseDataSample()])

@@ -56,3 +56,14 @@ def test_translate_rotate_ranges_and_probabilities():
                                                                                         abs=0.05)
     moved = np.abs(shifts[(shifts != 0).any(1), 0])
     assert moved.mean() == pytest.approx(15, abs=1.5)  # uniform on [-30, 30]: mean |x| 15
+
+
+@pytest.mark.parametrize('cfg,message', [
+    (dict(type='RandomOcclusionBox', max_size=1.5), r'max_size=1.5 must be in \[0, 1\]'),
+    (dict(type='RandomGrayscale', prob=2), r'prob=2 must be in \[0, 1\]'),
+    (dict(type='RandomGaussianBlur', max_radius=-1), 'max_radius=-1 must be in'),
+    (dict(type='RandomBBoxTranslateRotate', max_rotate=400), 'max_rotate=400 must be in'),
+])
+def test_bad_parameters_fail_with_a_clear_message(cfg, message):
+    with pytest.raises(ValueError, match=message):
+        TRANSFORMS.build(cfg)

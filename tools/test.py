@@ -11,7 +11,6 @@ import os.path as osp
 import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
 import mmengine
 from mmengine.config import Config, DictAction
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 
@@ -47,10 +46,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.show_dir is not None:
         cfg.default_hooks.visualization.update(enable=True, out_dir=args.show_dir)
     if args.nme_out is not None:
-        if cfg.test_evaluator.get('type') != 'NMEFailureAUC':
-            raise ValueError(f'--nme-out needs test_evaluator NMEFailureAUC, the config has '
-                             f'{cfg.test_evaluator.get("type")}')
-        cfg.test_evaluator.outfile_prefix = args.nme_out
+        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else \
+            [cfg.test_evaluator]
+        ours = [e for e in evaluators if e.get('type') == 'NMEFailureAUC']
+        if not ours:
+            raise ValueError('--nme-out needs an NMEFailureAUC test_evaluator; the config '
+                             f'has {[e.get("type") for e in evaluators]}')
+        ours[0].outfile_prefix = args.nme_out
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump {args.dump}: expected a .pkl file')
@@ -61,26 +63,14 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
-class SaveMetricsHook(Hook):
-    """Write the test metrics to a file after the test epoch."""
-
-    def __init__(self, out_file: str) -> None:
-        self.out_file = out_file
-
-    def after_test_epoch(self, runner, metrics=None) -> None:
-        if metrics is not None:
-            mmengine.dump(metrics, self.out_file)
-
-
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint} not found')
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg)
+    metrics = Runner.from_cfg(cfg).test()
     if args.out:
-        runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
-    runner.test()
+        mmengine.dump(metrics, args.out)
 
 
 if __name__ == '__main__':

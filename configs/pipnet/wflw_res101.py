@@ -1,5 +1,6 @@
 # PIPNet-ResNet-101 on wflw (reference recipe; ImageNet weights from torchvision when
-# online or cached, else random init with a warning: see _base_/pipnet_runtime.py).
+# online or cached, else random init with a warning: mmpose_pipnet/models/
+# imagenet_weights.py; then add weight_decay=5e-4 as the reference does from scratch).
 _base_ = ['./_base_/datasets/wflw.py']
 
 model = dict(

@@ -12,12 +12,6 @@ from ..nrm import compute_neighbors, load_meanface, meanface_from_coco, reverse_
 ArrayLike = Union[np.ndarray, Tensor]
 
 
-def _to_numpy(x: ArrayLike) -> np.ndarray:
-    if isinstance(x, Tensor):
-        return x.detach().float().cpu().numpy()
-    return np.asarray(x, dtype=np.float32)
-
-
 @KEYPOINT_CODECS.register_module()
 class PIPLabel(BaseKeypointCodec):
     r"""Pixel-in-pixel coding: normalised labels in, PIP grid targets, NRM-merged decoding.
@@ -141,6 +135,9 @@ class PIPLabel(BaseKeypointCodec):
                           nb_x: ArrayLike, nb_y: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
         """Decode a batch of head outputs to merged keypoints normalised to the crop.
 
+        The gathers run where the maps are (e.g. on the GPU); only (B, K, C) values move
+        to the host.
+
         Args:
             cls, off_x, off_y: (B, K, H, W) raw score logits and in-cell offsets (cells)
             nb_x, nb_y: (B, K*C, H, W) neighbour offsets (cells); channel C*i+j is
@@ -151,20 +148,20 @@ class PIPLabel(BaseKeypointCodec):
             and scores (B, K), the max raw logit of each point.
         """
         self._require_neighbors('decode_normalized')
-        cls = _to_numpy(cls)
+        cls = torch.as_tensor(cls).detach()
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
-        flat = cls.reshape(batch, num_points, -1)
-        idx = flat.argmax(-1)  # (B, K)
-        scores = np.take_along_axis(flat, idx[..., None], -1)[..., 0]
+        scores, idx = cls.reshape(batch, num_points, -1).max(-1)  # (B, K)
 
         def at_max(maps: ArrayLike, per_point: int) -> np.ndarray:
             """Values of (B, K*per_point, H, W) maps at each point's argmax cell."""
-            maps = _to_numpy(maps).reshape(batch, num_points, per_point, height * width)
-            return np.take_along_axis(maps, idx[:, :, None, None], -1)[..., 0]
+            maps = torch.as_tensor(maps).detach().reshape(batch, num_points, per_point, -1)
+            index = idx[:, :, None, None].expand(-1, -1, per_point, 1)
+            return maps.gather(3, index)[..., 0].float().cpu().numpy()
 
-        cell_x = (idx % width).astype(np.float32)[..., None]  # (B, K, 1)
-        cell_y = (idx // width).astype(np.float32)[..., None]
+        idx_np = idx.cpu().numpy()
+        cell_x = (idx_np % width).astype(np.float32)[..., None]  # (B, K, 1)
+        cell_y = (idx_np // width).astype(np.float32)[..., None]
         own = np.stack([(cell_x + at_max(off_x, 1)) / width,
                         (cell_y + at_max(off_y, 1)) / height], -1)[:, :, 0]  # (B, K, 2)
         nbs = np.stack([(cell_x + at_max(nb_x, num_nb)) / width,
@@ -174,7 +171,11 @@ class PIPLabel(BaseKeypointCodec):
         votes = nbs[:, np.maximum(self.rev_i, 0), np.maximum(self.rev_j, 0)]  # (B, K, L, 2)
         votes = votes * has_vote[None, :, :, None]
         merged = (own + votes.sum(2)) / (1 + has_vote.sum(1))[None, :, None]
-        return merged.astype(np.float32), scores.astype(np.float32)
+        return merged.astype(np.float32), scores.float().cpu().numpy()
+
+    def to_input_pixels(self, coords: np.ndarray) -> np.ndarray:
+        """Crop-normalised coordinates (..., 2) -> pixels of the input crop."""
+        return coords * np.array(self.input_size, dtype=np.float32)
 
     def batch_decode(self, cls: ArrayLike, off_x: ArrayLike, off_y: ArrayLike,
                      nb_x: ArrayLike, nb_y: ArrayLike
@@ -182,8 +183,7 @@ class PIPLabel(BaseKeypointCodec):
         """Decode a batch: lists of keypoints (1, K, 2) in input-crop pixels and scores
         (1, K), one entry per sample (the shape MMPose's heads return)."""
         coords, scores = self.decode_normalized(cls, off_x, off_y, nb_x, nb_y)
-        keypoints = coords * np.array(self.input_size, dtype=np.float32)
-        return list(keypoints[:, None]), list(scores[:, None])
+        return list(self.to_input_pixels(coords)[:, None]), list(scores[:, None])
 
     def decode(self, encoded: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
         """Decode one sample's (cls, off_x, off_y, nb_x, nb_y), each (K or K*C, H, W), to

@@ -20,7 +20,7 @@ def load_nmes(path: str) -> np.ndarray:
 def plot_ced(nme_files: Sequence[str], out_file: str, labels: Optional[List[str]] = None,
              threshold: float = 0.1) -> None:
     """Plot the share of faces with NME <= x for x in [0, threshold], one curve a file;
-    the legend gives each curve's NME, FR@threshold and AUC@threshold."""
+    the legend gives each curve's mean per-face NME, FR@threshold and AUC@threshold."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -34,7 +34,7 @@ def plot_ced(nme_files: Sequence[str], out_file: str, labels: Optional[List[str]
         nmes = np.sort(load_nmes(path))
         ys = np.searchsorted(nmes, xs, side='right') / len(nmes)
         fr, auc = failure_rate_and_auc(nmes, threshold)
-        ax.plot(xs * 100, ys * 100, label=f'{label}: NME {nmes.mean() * 100:.2f}%, '
+        ax.plot(xs * 100, ys * 100, label=f'{label}: mean NME {nmes.mean() * 100:.2f}%, '
                                           f'FR {fr * 100:.2f}%, AUC {auc:.4f}')
     ax.set_xlabel('NME (%)')
     ax.set_ylabel('faces with NME <= x (%)')

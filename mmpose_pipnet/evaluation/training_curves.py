@@ -23,7 +23,7 @@ def read_scalars(path: str) -> Tuple[List[Dict], List[Dict]]:
 
 def plot_training_curves(path: str, out_file: str, metric: str = 'NME') -> None:
     """Two panels: the training losses by iteration (log scale) and the validation
-    ``metric`` by epoch, with the best epoch marked."""
+    ``metric`` by epoch, with the best epoch marked (lowest, or highest for AUC/AP/PCK)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -44,7 +44,8 @@ def plot_training_curves(path: str, out_file: str, metric: str = 'NME') -> None:
         epochs, values = zip(*points)
         scale = 100 if metric == 'NME' else 1
         ax_val.plot(epochs, [v * scale for v in values], marker='.')
-        best = min(range(len(values)), key=values.__getitem__)
+        pick = max if metric.upper().startswith(('AUC', 'AP', 'PCK')) else min
+        best = pick(range(len(values)), key=values.__getitem__)
         ax_val.annotate(f'best {values[best] * scale:.2f} (epoch {epochs[best]})',
                         (epochs[best], values[best] * scale), textcoords='offset points',
                         xytext=(-60, 20), arrowprops=dict(arrowstyle='->'))

@@ -10,6 +10,7 @@ type='Pretrained', checkpoint='pipnet-imagenet://mobilenet_v2')``:
   keeps its random initialisation (the reference then trains with weight decay 5e-4).
 """
 import importlib.util
+import logging
 import os.path as osp
 from typing import Dict, Optional
 
@@ -46,10 +47,11 @@ def load_pipnet_imagenet(filename: str,
     if arch in ('resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'):
         try:
             state = load_from_torchvision(f'torchvision://{arch}', map_location)
-        except Exception as err:  # offline and not cached: urllib/OSError/HTTP errors
+        except OSError as err:  # offline and not cached (URLError is an OSError)
             print_log(f'{filename}: no ImageNet weights available offline ({err}); the '
-                      f'backbone keeps its random initialisation', logger='current',
-                      level=30)
+                      f'backbone keeps its random initialisation (the reference then '
+                      f'trains with optim_wrapper.optimizer.weight_decay=5e-4)',
+                      logger='current', level=logging.WARNING)
             return {}
         return convert_trunk(state, 'resnet')
     raise ValueError(f'{filename}: unknown architecture {arch!r}; expected mobilenet_v2 '

@@ -4,12 +4,17 @@ Geometric jitter acts on the box before ``TopdownAffine`` (so translated content
 image, not a black border); photometric ones act on the crop after it. Images are BGR
 uint8 (H, W, 3), as MMPose loads them.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
+
+
+def _check_range(transform: str, name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f'{transform}: {name}={value} must be in [{low}, {high}]')
 
 
 @TRANSFORMS.register_module()
@@ -27,6 +32,10 @@ class RandomBBoxTranslateRotate(BaseTransform):
     def __init__(self, max_shift: float = 30 / 256, shift_prob: float = 0.5,
                  max_rotate: float = 30.0, rotate_prob: float = 0.5) -> None:
         super().__init__()
+        for name, value, high in (('max_shift', max_shift, 1), ('shift_prob', shift_prob, 1),
+                                  ('max_rotate', max_rotate, 180),
+                                  ('rotate_prob', rotate_prob, 1)):
+            _check_range(type(self).__name__, name, value, 0, high)
         self.max_shift = max_shift
         self.shift_prob = shift_prob
         self.max_rotate = max_rotate
@@ -55,6 +64,8 @@ class RandomOcclusionBox(BaseTransform):
 
     def __init__(self, max_size: float = 0.4, prob: float = 0.5) -> None:
         super().__init__()
+        _check_range(type(self).__name__, 'max_size', max_size, 0, 1)
+        _check_range(type(self).__name__, 'prob', prob, 0, 1)
         self.max_size = max_size
         self.prob = prob
 
@@ -83,6 +94,8 @@ class RandomGaussianBlur(BaseTransform):
 
     def __init__(self, max_radius: float = 5.0, prob: float = 0.3) -> None:
         super().__init__()
+        _check_range(type(self).__name__, 'max_radius', max_radius, 0, float('inf'))
+        _check_range(type(self).__name__, 'prob', prob, 0, 1)
         self.max_radius = max_radius
         self.prob = prob
 
@@ -104,6 +117,7 @@ class RandomGrayscale(BaseTransform):
 
     def __init__(self, prob: float = 0.2) -> None:
         super().__init__()
+        _check_range(type(self).__name__, 'prob', prob, 0, 1)
         self.prob = prob
 
     def transform(self, results: Dict) -> Dict:

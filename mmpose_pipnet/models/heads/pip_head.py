@@ -1,8 +1,7 @@
 """PIPHead: PIPNet's prediction head (score map, offsets, neighbour offsets) and loss."""
 import math
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
-import numpy as np
 import torch
 from mmengine.structures import InstanceData, PixelData
 from mmpose.models.heads.base_head import BaseHead
@@ -115,6 +114,23 @@ class PIPHead(BaseHead):
         self.nb_x_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
         self.nb_y_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
 
+    def _check_inputs(self, feats: Tuple[Tensor], batch_data_samples: OptSampleList) -> None:
+        """One-line errors for the config mistakes that would otherwise surface as shape
+        errors or silently misplaced keypoints."""
+        channels = feats[-1].shape[1]
+        if channels != self.in_channels:
+            raise ValueError(f'PIPHead: the backbone gives {channels} channels, in_channels='
+                             f'{self.in_channels}')
+        meta = batch_data_samples[0].metainfo if batch_data_samples else {}
+        data_points = len(meta.get('flip_indices', [])) or self.num_keypoints
+        if data_points != self.num_keypoints:
+            raise ValueError(f'PIPHead: the dataset has K={data_points} keypoints '
+                             f'(flip_indices), the head num_keypoints={self.num_keypoints}')
+        input_size = meta.get('input_size')
+        if input_size is not None and tuple(input_size) != self.decoder.input_size:
+            raise ValueError(f'PIPHead: the pipeline crops {tuple(input_size)} but the '
+                             f'decoder input_size is {self.decoder.input_size}')
+
     def forward(self, feats: Tuple[Tensor]) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """(cls, off_x, off_y, nb_x, nb_y) from the last feature map (see class doc)."""
         x = self.stride_adapter(feats[-1])
@@ -134,14 +150,10 @@ class PIPHead(BaseHead):
         dataset's ``flip_indices``) and the two are averaged. ``output_heatmaps`` adds the
         raw score maps (B, K, H, W) as ``pred_fields``.
         """
-        data_points = len(batch_data_samples[0].metainfo.get('flip_indices', [])) \
-            if batch_data_samples else 0
-        if data_points and data_points != self.num_keypoints:
-            raise ValueError(f'PIPHead.predict: the dataset has K={data_points} keypoints '
-                             f'(flip_indices), the head num_keypoints={self.num_keypoints}')
         if test_cfg.get('flip_test', False):
             if not (isinstance(feats, list) and len(feats) == 2):
                 raise ValueError('PIPHead.predict: flip_test expects [feats, flipped_feats]')
+            self._check_inputs(feats[0], batch_data_samples)
             outputs = self.forward(feats[0])
             coords, scores = self.decoder.decode_normalized(*outputs)
             coords_flip, scores_flip = self.decoder.decode_normalized(*self.forward(feats[1]))
@@ -153,10 +165,11 @@ class PIPHead(BaseHead):
             coords = (coords + coords_flip) * 0.5
             scores = (scores + scores_flip[:, flip_indices]) * 0.5
         else:
+            self._check_inputs(feats, batch_data_samples)
             outputs = self.forward(feats)
             coords, scores = self.decoder.decode_normalized(*outputs)
 
-        keypoints = coords * np.array(self.decoder.input_size, dtype=np.float32)
+        keypoints = self.decoder.to_input_pixels(coords)
         preds = [InstanceData(keypoints=kpts[None], keypoint_scores=score[None])
                  for kpts, score in zip(keypoints, scores)]
         if test_cfg.get('output_heatmaps', False):
@@ -168,7 +181,9 @@ class PIPHead(BaseHead):
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
         """Masked PIPNet loss (see class doc) from the labels of ``PIPLabel.encode``."""
-        cls, off_x, off_y, nb_x, nb_y = self.forward(feats)
+        self._check_inputs(feats, batch_data_samples)
+        # losses in float32 also under AMP (fp16 labels would misplace the targets)
+        cls, off_x, off_y, nb_x, nb_y = (o.float() for o in self.forward(feats))
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
         labels = torch.cat([d.gt_instance_labels.keypoint_labels
