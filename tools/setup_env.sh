@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "[setup] ERROR: $PY is not Python 3.11 (the CPU torch wheel of this set-up is" \
+       "for 3.11); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
 VENV=.venv
 STAMP=$VENV/.pipnet-setup-done
 REQ_HASH=$(cat setup.py tools/setup_env.sh requirements/*.txt | sha256sum | cut -c1-16)
