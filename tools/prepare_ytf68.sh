@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lay out ytf68 for configs/pipnet/ytf68_mbv2.py: data/ytf68 -> the folder holding
 # train.csv, val.csv and images/ (a symlink; default ../shared/data/ytf68), and the csv files
-# converted to COCO-style json in data/ytf68_coco/. Idempotent.
+# converted to COCO-style json in data/ytf68_coco/, plus a split BY PERSON of train.csv +
+# val.csv (data/ytf68_person/{train,held_out}.csv -> ytf68_person_{train,held_out}.json:
+# 2809 faces of 278 people / 750 faces of 70 others). Idempotent.
 #   bash tools/prepare_ytf68.sh [YTF68_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +13,19 @@ for f in train.csv val.csv images; do
 done
 mkdir -p data
 ln -sfn "$SRC" data/ytf68
-for split in train val; do
-  out=data/ytf68_coco/ytf68_$split.json
-  if [ ! -s "$out" ] || [ "$out" -ot "$SRC/$split.csv" ]; then
-    .venv/bin/python tools/dataset_converters/landmark_csv_to_coco.py "data/ytf68/$split.csv" \
+PY=.venv/bin/python
+if [ ! -s data/ytf68_person/held_out.csv ] || [ data/ytf68_person/held_out.csv -ot "$SRC/val.csv" ] \
+    || [ data/ytf68_person/held_out.csv -ot "$SRC/train.csv" ]; then
+  $PY tools/dataset_converters/split_by_person.py data/ytf68/train.csv data/ytf68/val.csv \
+    --out-train data/ytf68_person/train.csv --out-held-out data/ytf68_person/held_out.csv
+fi
+for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
+    data/ytf68_person/held_out.csv; do
+  name=$(basename "$csv" .csv)
+  [[ $csv == data/ytf68_person/* ]] && name=person_$name
+  out=data/ytf68_coco/ytf68_$name.json
+  if [ ! -s "$out" ] || [ "$out" -ot "$csv" ]; then
+    $PY tools/dataset_converters/landmark_csv_to_coco.py "$csv" \
       --image-root data/ytf68/images --out "$out"
   fi
 done

@@ -1,0 +1,88 @@
+"""Split landmark csv files BY PERSON, so that a held-out part holds only unseen people.
+
+ytf68's ``val.csv`` holds other frames of the same people as ``train.csv``, so it flatters
+a model. Here every row of the input csv files is assigned to its person (the image file
+name minus its extension and trailing ``_NN``: ``train/Luis_Fonsi_21.jpg`` ->
+``Luis_Fonsi``), and whole people go to either the training part or the held-out part.
+The image column keeps its folder prefix (``train/`` and ``test/`` hold different frames
+with the same names), and the output csv files have the input's header.
+
+The choice is deterministic: people are ordered by the SHA-1 of ``f'{seed}:{person}'`` and
+the first ``round(held_out_fraction * num_people)`` are held out, so the split does not
+depend on row order, file order or the platform.
+"""
+import csv
+import hashlib
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Sequence, Tuple
+
+_FRAME_SUFFIX = re.compile(r'_\d+$')
+
+
+def person_of(image: str) -> str:
+    """The person of an image path: its file name minus extension and trailing ``_NN``."""
+    stem = osp.splitext(osp.basename(image))[0]
+    return _FRAME_SUFFIX.sub('', stem)
+
+
+def _read_rows(csv_files: Sequence[str]) -> Tuple[List[str], List[List[str]]]:
+    header, rows = None, []
+    for csv_file in csv_files:
+        with open(csv_file, newline='') as f:
+            table = list(csv.reader(f))
+        if not table or not table[0] or table[0][0] != 'image':
+            raise ValueError(f'{csv_file}: expected a header row starting with "image"')
+        if header is not None and table[0] != header:
+            raise ValueError(f'{csv_file}: its header differs from {csv_files[0]}\'s '
+                             f'(the files must have the same columns)')
+        header = table[0]
+        rows.extend(table[1:])
+    return header, rows
+
+
+def held_out_people(people: Sequence[str], held_out_fraction: float,
+                    seed: int = 0) -> List[str]:
+    """The people to hold out: the first ``round(fraction * len)`` by seeded SHA-1 order."""
+    if not 0 < held_out_fraction < 1:
+        raise ValueError(f'held_out_fraction={held_out_fraction} must be in (0, 1)')
+    unique = sorted(set(people))
+    order = sorted(unique,
+                   key=lambda p: hashlib.sha1(f'{seed}:{p}'.encode()).hexdigest())
+    num_held_out = max(1, round(held_out_fraction * len(unique)))
+    if num_held_out >= len(unique):
+        raise ValueError(f'{len(unique)} people cannot be split with held_out_fraction='
+                         f'{held_out_fraction}')
+    return sorted(order[:num_held_out])
+
+
+def split_csv_by_person(csv_files: Sequence[str], out_train: str, out_held_out: str,
+                        held_out_fraction: float = 0.2, seed: int = 0) -> Dict[str, int]:
+    """Write the rows of ``csv_files`` to two csv files with no person in common.
+
+    Args:
+        csv_files: landmark csv files ``image,x0,y0,...`` with the same header
+        out_train: csv for the training part
+        out_held_out: csv for the held-out people
+        held_out_fraction: share of PEOPLE (not rows) held out, in (0, 1)
+        seed: changes which people are held out
+
+    Returns:
+        dict: faces and people in each part (``train_faces``, ``train_people``,
+        ``held_out_faces``, ``held_out_people``)
+    """
+    header, rows = _read_rows(csv_files)
+    people = [person_of(row[0]) for row in rows]
+    held_out = set(held_out_people(people, held_out_fraction, seed))
+    parts = {out_train: [], out_held_out: []}
+    for row, person in zip(rows, people):
+        parts[out_held_out if person in held_out else out_train].append(row)
+    for out_file, part_rows in parts.items():
+        if osp.dirname(out_file):
+            os.makedirs(osp.dirname(out_file), exist_ok=True)
+        with open(out_file, 'w', newline='') as f:
+            csv.writer(f).writerows([header] + part_rows)
+    return dict(train_faces=len(parts[out_train]),
+                train_people=len(set(people) - held_out),
+                held_out_faces=len(parts[out_held_out]), held_out_people=len(held_out))
