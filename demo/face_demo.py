@@ -1,93 +1,107 @@
-"""Face landmarks on an image or a video with a PIPNet model.
+"""Face landmarks on a photo, a video or a webcam with a PIPNet model, offline.
 
-Faces come from --bbox, an MMDetection face detector (--det-config/--det-checkpoint), or
-by default OpenCV's Haar cascade (offline, frontal faces). The default model is the
-bundled PIPNet-MobileNetV2 (68 points). Examples:
-    python demo/face_demo.py face.jpg --out face_landmarks.jpg
-    python demo/face_demo.py clip.mp4 --out clip_landmarks.mp4 --device cuda:0
+With no input it runs the bundled model on matplotlib's grace_hopper.jpg. Faces come from
+the offline YuNet detector (configs/face_detection/), or from --bbox. Videos and webcams
+are tracked (the next frame's box from the landmarks, re-detection every N frames or on
+loss) and smoothed (One Euro filter). Writes the drawn picture/mp4 and the predictions as
+json into --out-dir. Examples:
+    python demo/face_demo.py                          # grace_hopper.jpg
+    python demo/face_demo.py photo.jpg --bbox 100 80 260 240
+    python demo/face_demo.py clip.mp4 --beta 2 --min-cutoff 0.5
+    python demo/face_demo.py --input 0 --show         # webcam
 """
 import argparse
+import json
+import os
 import os.path as osp
+import sys
 
 import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
-import cv2
-import mmcv
-import numpy as np
-from mmpose.apis import inference_topdown, init_model
-from mmpose.registry import VISUALIZERS
-from mmpose.structures import PoseDataSample, merge_data_samples
-from tqdm import tqdm
+from mmpose_pipnet.apis import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
+                                FaceLandmarker, FaceTracker, read_image)
+from mmpose_pipnet.apis.drawing import draw_faces
+from mmpose_pipnet.apis.video import open_video, process_video
 
-from mmpose_pipnet.apis import HaarFaceDetector
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
-DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 
 
-def build_box_source(args: argparse.Namespace):
-    """A function from a BGR frame to face boxes (N, 4) x1, y1, x2, y2."""
-    if args.bbox is not None:
-        boxes = np.array([args.bbox], np.float32)
-        return lambda frame: boxes
-    if args.det_config:
-        from mmdet.apis import inference_detector, init_detector
-        detector = init_detector(args.det_config, args.det_checkpoint, device=args.device)
+def sample_image() -> str:
+    """matplotlib's grace_hopper.jpg (matplotlib ships with the stack)."""
+    import matplotlib.cbook
+    return str(matplotlib.cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
 
-        def detect(frame):
-            pred = inference_detector(detector, frame).pred_instances.cpu().numpy()
-            return pred.bboxes[pred.scores > args.det_thr]
-        return detect
-    return HaarFaceDetector()
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('input', nargs='?', help='image or video file (default: '
+                        "matplotlib's grace_hopper.jpg)")
+    parser.add_argument('--input', dest='input_option', help='same, or a webcam index (0)')
+    parser.add_argument('--out-dir', default='work_dirs/demo', help='where results go')
+    parser.add_argument('--config', default=DEFAULT_CONFIG, help='PIPNet config')
+    parser.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT, help='its weights')
+    parser.add_argument('--detector', default=DEFAULT_FACE_DETECTOR,
+                        help='face detector config (configs/face_detection/)')
+    parser.add_argument('--bbox', type=float, nargs=4, action='append',
+                        metavar=('X1', 'Y1', 'X2', 'Y2'),
+                        help='a face box in image pixels (repeatable; images only)')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
+    video = parser.add_argument_group('video and webcam')
+    video.add_argument('--redetect-interval', type=int, default=10,
+                       help='run the detector every N frames (and when a face is lost)')
+    video.add_argument('--min-score', type=float, default=0.3,
+                       help='a face whose mean landmark score falls below this is lost')
+    video.add_argument('--no-smooth', action='store_true', help='raw landmarks')
+    video.add_argument('--min-cutoff', type=float, default=1.0,
+                       help='One Euro: cut-off (Hz) when still; lower = smoother')
+    video.add_argument('--beta', type=float, default=1.0,
+                       help='One Euro: cut-off rise per face-size/s; higher = less lag')
+    video.add_argument('--d-cutoff', type=float, default=1.0,
+                       help='One Euro: cut-off (Hz) of the speed estimate')
+    video.add_argument('--max-frames', type=int, help='stop after N frames')
+    video.add_argument('--show', action='store_true', help='show frames in a window')
+    args = parser.parse_args()
+    if args.input and args.input_option:
+        parser.error('give the input once (positional or --input)')
+    args.input = args.input or args.input_option
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    source = args.input or sample_image()
+    webcam = source.isdigit()
+    is_video = webcam or source.lower().endswith(VIDEO_EXTS)
+    if args.bbox and is_video:
+        raise ValueError('--bbox is for images (videos are tracked)')
+    image = None if is_video else read_image(source)
+    if is_video and not webcam:
+        open_video(source).release()  # a clear error before the model loads
+    landmarker = FaceLandmarker(args.config, args.checkpoint, args.detector, args.device)
+    stem = f'webcam{source}' if webcam else osp.splitext(osp.basename(source))[0]
+    out = osp.join(args.out_dir, f'{stem}_landmarks')
+    os.makedirs(args.out_dir, exist_ok=True)
+    if is_video:
+        smoothing = None if args.no_smooth else dict(
+            min_cutoff=args.min_cutoff, beta=args.beta, d_cutoff=args.d_cutoff)
+        tracker = FaceTracker(landmarker, args.redetect_interval, args.min_score, smoothing)
+        stats = process_video(int(source) if webcam else source, tracker, out + '.mp4',
+                              out + '.json', show=args.show, max_frames=args.max_frames)
+        print(f'{stats["frames"]} frames at {stats["fps"]:.1f} FPS, faces in '
+              f'{stats["frames_with_faces"]}; wrote {out}.mp4 and {out}.json')
+        return
+    faces = (landmarker.landmarks(image, args.bbox) if args.bbox else landmarker(image))
+    import cv2
+    cv2.imwrite(out + '.jpg', draw_faces(image, faces))
+    with open(out + '.json', 'w') as f:
+        json.dump(dict(image=source, faces=faces.to_list()), f)
+    print(f'{len(faces)} face(s); wrote {out}.jpg and {out}.json')
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('input', help='image or video file')
-    parser.add_argument('--out', required=True, help='image or video to write')
-    parser.add_argument('--config', default=DEFAULT_CONFIG, help='PIPNet config')
-    parser.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT, help='its weights')
-    parser.add_argument('--bbox', type=float, nargs=4, metavar=('X1', 'Y1', 'X2', 'Y2'),
-                        help='one face box in image pixels, for every frame')
-    parser.add_argument('--det-config', help='MMDetection face detector config')
-    parser.add_argument('--det-checkpoint', help='its weights')
-    parser.add_argument('--det-thr', type=float, default=0.5, help='detector score threshold')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
-    parser.add_argument('--radius', type=int, default=2, help='landmark radius (px)')
-    args = parser.parse_args()
-    if bool(args.det_config) != bool(args.det_checkpoint):
-        parser.error('--det-config and --det-checkpoint go together')
-    for path in (args.input, args.checkpoint):
-        if not osp.isfile(path):
-            raise SystemExit(f'{path} not found')
-
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    model.cfg.visualizer.radius = args.radius
-    visualizer = VISUALIZERS.build(model.cfg.visualizer)
-    visualizer.set_dataset_meta(model.dataset_meta)
-    boxes_of = build_box_source(args)
-
-    def draw(frame: np.ndarray) -> np.ndarray:
-        boxes = boxes_of(frame)
-        results = inference_topdown(model, frame, boxes) if len(boxes) else []
-        visualizer.add_datasample(
-            'result', mmcv.bgr2rgb(frame),
-            data_sample=merge_data_samples(results) if results else PoseDataSample(),
-            draw_gt=False,
-            draw_bbox=True, kpt_thr=-np.inf, show=False)
-        return mmcv.rgb2bgr(visualizer.get_image())
-
-    if args.input.lower().endswith(VIDEO_EXTS):
-        video = mmcv.VideoReader(args.input)
-        writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*'mp4v'), video.fps,
-                                 (video.width, video.height))
-        for frame in tqdm(video, total=len(video), desc='frames'):
-            writer.write(draw(frame))
-        writer.release()
-    else:
-        mmcv.imwrite(draw(mmcv.imread(args.input)), args.out)
-    print(f'wrote {args.out}')
+    args = parse_args()
+    try:
+        run(args)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f'face_demo: {error}')
 
 
 if __name__ == '__main__':

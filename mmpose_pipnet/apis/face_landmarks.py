@@ -1,0 +1,109 @@
+"""Face landmarks on a whole image: offline face detector -> PIPNet (top-down), batched.
+
+The user-facing Python entry point behind the demos::
+
+    from mmpose_pipnet.apis import FaceLandmarker
+    faces = FaceLandmarker()(cv2.imread('photo.jpg'))   # bundled model, YuNet boxes
+    faces.keypoints   # (N, 68, 2) image pixels
+
+``MMPoseInferencer(pose2d=<config>, pose2d_weights=<checkpoint>)`` gives the same
+landmarks through MMPose's inferencer (see :mod:`.pose2d_inferencer`).
+"""
+import os.path as osp
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Union
+
+import numpy as np
+from mmpose.apis import inference_topdown, init_model
+
+from .face_detection import FaceDetector
+from .pose2d_inferencer import DEFAULT_FACE_DETECTOR, REPO
+
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
+DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+
+
+@dataclass
+class Faces:
+    """Faces of one image, in image pixels.
+
+    Attributes:
+        boxes: (N, 4) x1, y1, x2, y2 boxes the landmarks were predicted in (the PIPNet box
+            convention: the landmarks' square, padded x1.25 by the model's pipeline)
+        box_scores: (N,) detector scores (1 for user or tracked boxes)
+        keypoints: (N, K, 2) landmarks
+        keypoint_scores: (N, K) the score-map maxima (about 1 on a confident point)
+    """
+    boxes: np.ndarray
+    box_scores: np.ndarray
+    keypoints: np.ndarray
+    keypoint_scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def to_list(self) -> List[Dict]:
+        """JSON-ready: one dict per face (bbox, bbox_score, keypoints, keypoint_scores)."""
+        return [dict(bbox=box.round(2).tolist(), bbox_score=round(float(score), 4),
+                     keypoints=kpts.round(2).tolist(),
+                     keypoint_scores=kpt_scores.round(4).tolist())
+                for box, score, kpts, kpt_scores in zip(
+                    self.boxes, self.box_scores, self.keypoints, self.keypoint_scores)]
+
+
+class FaceLandmarker:
+    """Detect faces and predict their landmarks with a PIPNet model.
+
+    Args:
+        config: PIPNet config (default: the bundled model's)
+        checkpoint: its weights (default: the bundled model)
+        detector: face detector config (``configs/face_detection/``)
+        device: ``'cpu'``, ``'cuda:0'``, ...
+    """
+
+    def __init__(self, config: str = DEFAULT_CONFIG, checkpoint: Optional[str] = DEFAULT_CHECKPOINT,
+                 detector: str = DEFAULT_FACE_DETECTOR, device: str = 'cpu') -> None:
+        for name, path in (('config', config), ('checkpoint', checkpoint),
+                           ('detector', detector)):
+            if path is not None and not osp.isfile(path):
+                raise FileNotFoundError(f'{name} file {path} not found')
+        self.model = init_model(config, checkpoint, device=device)
+        self.detector = FaceDetector.from_config(detector)
+        self.num_keypoints = self.model.dataset_meta['num_keypoints']
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        """Face boxes (N, 5) x1, y1, x2, y2, score of a BGR image, in the PIPNet convention."""
+        boxes, scores = self.detector(image)
+        return np.concatenate([boxes, scores[:, None]], 1)
+
+    def landmarks(self, image: np.ndarray, boxes: np.ndarray) -> Faces:
+        """Landmarks in given boxes: (N, 4) or (N, 5) x1, y1, x2, y2[, score], pixels."""
+        boxes = np.asarray(boxes, np.float32).reshape(len(boxes), -1)
+        scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
+        if not len(boxes):
+            return Faces(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
+                         np.zeros((0, self.num_keypoints, 2), np.float32),
+                         np.zeros((0, self.num_keypoints), np.float32))
+        samples = inference_topdown(self.model, image, boxes[:, :4])
+        keypoints = np.concatenate([s.pred_instances.keypoints for s in samples])
+        keypoint_scores = np.concatenate([s.pred_instances.keypoint_scores for s in samples])
+        return Faces(boxes[:, :4], scores, keypoints.astype(np.float32),
+                     keypoint_scores.astype(np.float32))
+
+    def __call__(self, image: Union[np.ndarray, str]) -> Faces:
+        """Every face of a BGR image (or an image file): detector boxes -> landmarks."""
+        if isinstance(image, str):
+            image = read_image(image)
+        return self.landmarks(image, self.detect(image))
+
+
+def read_image(path: str) -> np.ndarray:
+    """A BGR image, or a one-line error naming the file."""
+    import cv2
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: no such image file')
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f'{path}: not an image OpenCV can read (empty, corrupt or another '
+                         f'format)')
+    return image

@@ -1,0 +1,100 @@
+"""Face landmarks over a video: detect, track by landmarks, smooth.
+
+Each frame, every tracked face's box is the square around its landmarks in the previous
+frame (the PIPNet box convention, so no detector is needed between re-detections). The
+detector runs on the first frame, every ``redetect_interval`` frames, and on the frame
+after a track is lost (its mean landmark score fell below ``min_score``); its boxes are
+matched to the tracks (:func:`~mmpose_pipnet.evaluation.detector_eval.match_faces`), so
+a face keeps its id, unmatched detections start new tracks and tracks the detector no
+longer sees end. The landmarks of each track are smoothed with a One Euro filter.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from ..evaluation.detector_eval import landmark_square, match_faces
+from .face_landmarks import FaceLandmarker, Faces
+from .smoothing import OneEuroFilter
+
+
+@dataclass
+class _Track:
+    track_id: int
+    box: np.ndarray  # (4,) x1, y1, x2, y2 pixels for the next frame
+    smoother: Optional[OneEuroFilter] = field(default=None)
+
+
+@dataclass
+class TrackedFaces(Faces):
+    """:class:`Faces` of one frame plus ``track_ids`` (N,) and the raw (unsmoothed)
+    ``raw_keypoints`` (N, K, 2)."""
+    track_ids: np.ndarray = None
+    raw_keypoints: np.ndarray = None
+
+    def to_list(self) -> List[Dict]:
+        faces = super().to_list()
+        for face, track_id in zip(faces, self.track_ids):
+            face['track_id'] = int(track_id)
+        return faces
+
+
+class FaceTracker:
+    """Track faces and their landmarks frame by frame.
+
+    Args:
+        landmarker: detector + PIPNet model
+        redetect_interval: run the detector every this many frames (1: every frame)
+        min_score: a track whose mean landmark score falls below this is lost
+        smoothing: One Euro filter arguments (``min_cutoff``, ``beta``, ``d_cutoff``), or
+            ``None`` for raw landmarks
+    """
+
+    def __init__(self, landmarker: FaceLandmarker, redetect_interval: int = 10,
+                 min_score: float = 0.3, smoothing: Optional[Dict] = None) -> None:
+        if redetect_interval < 1:
+            raise ValueError(f'redetect_interval={redetect_interval} must be >= 1')
+        self.landmarker = landmarker
+        self.redetect_interval = redetect_interval
+        self.min_score = min_score
+        self.smoothing = smoothing
+        self._tracks: List[_Track] = []
+        self._next_id = 0
+        self._frame = 0
+        self.detector_runs = 0
+
+    def _redetect(self, frame: np.ndarray) -> None:
+        detections = self.landmarker.detect(frame)
+        self.detector_runs += 1
+        track_boxes = np.array([t.box for t in self._tracks]).reshape(-1, 4)
+        match = match_faces(detections[:, :4], track_boxes)
+        tracks = [t for t, m in zip(self._tracks, match) if m >= 0]
+        for index in sorted(set(range(len(detections))) - set(match.tolist())):
+            tracks.append(_Track(self._next_id, detections[index, :4]))
+            self._next_id += 1
+        self._tracks = tracks
+
+    def __call__(self, frame: np.ndarray, timestamp: float) -> TrackedFaces:
+        """Landmarks of the faces in one BGR frame at ``timestamp`` seconds."""
+        if not self._tracks or self._frame % self.redetect_interval == 0:
+            self._redetect(frame)
+        self._frame += 1
+        boxes = np.array([t.box for t in self._tracks], np.float32).reshape(-1, 4)
+        faces = self.landmarker.landmarks(frame, boxes)
+        alive = faces.keypoint_scores.mean(1) >= self.min_score if len(faces) else \
+            np.zeros(0, bool)
+        self._tracks = [t for t, ok in zip(self._tracks, alive) if ok]
+        raw = faces.keypoints[alive]
+        smoothed = raw.copy()
+        next_boxes = landmark_square(raw)
+        for i, track in enumerate(self._tracks):
+            track.box = next_boxes[i]
+            if self.smoothing is not None:
+                track.smoother = track.smoother or OneEuroFilter(**self.smoothing)
+                side = float(next_boxes[i, 2] - next_boxes[i, 0])
+                smoothed[i] = track.smoother(raw[i], timestamp, scale=side)
+        return TrackedFaces(boxes=faces.boxes[alive], box_scores=faces.box_scores[alive],
+                            keypoints=smoothed.astype(np.float32),
+                            keypoint_scores=faces.keypoint_scores[alive],
+                            track_ids=np.array([t.track_id for t in self._tracks], int),
+                            raw_keypoints=raw)

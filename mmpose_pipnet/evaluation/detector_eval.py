@@ -1,0 +1,167 @@
+"""Face detectors on whole images with landmark ground truth: detection rate, time, and
+the landmark NME through detector -> PIPNet next to the ground-truth-box NME.
+
+Ground truth comes from MMPose's COCO-style face json (``keypoints``, or the whole-body
+``face_kpts`` where ``face_valid``). A face's reference box is the square around its
+points (the converters' box: what the PIPNet configs are trained on).
+"""
+import json
+import os.path as osp
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+
+def landmark_square(points: np.ndarray) -> np.ndarray:
+    """The square around the points' extent: (..., K, 2) -> (..., 4) x1, y1, x2, y2."""
+    lo, hi = points.min(-2), points.max(-2)
+    center, half = (lo + hi) / 2, (hi - lo).max(-1, keepdims=True) / 2
+    return np.concatenate([center - half, center + half], -1)
+
+
+def load_face_images(ann_file: str, image_root: str) -> List[Dict]:
+    """Images with their faces: ``[{'path', 'points' (F, K, 2), 'visible' (F, K)}]``.
+
+    Faces without labelled points (whole-body json: ``face_valid`` false) are left out;
+    images keep their other faces.
+    """
+    with open(ann_file) as f:
+        coco = json.load(f)
+    faces: Dict[int, List[np.ndarray]] = {}
+    for ann in coco['annotations']:
+        if 'face_kpts' in ann:
+            if not ann.get('face_valid', False):
+                continue
+            kpts = ann['face_kpts']
+        else:
+            kpts = ann['keypoints']
+        faces.setdefault(ann['image_id'], []).append(np.asarray(kpts, np.float64).reshape(-1, 3))
+    images = []
+    for image in coco['images']:
+        if image['id'] not in faces:
+            continue
+        kpts = np.stack(faces[image['id']])
+        images.append(dict(path=osp.join(image_root, image['file_name']),
+                           points=kpts[..., :2], visible=kpts[..., 2] > 0))
+    return images
+
+
+def match_faces(det_boxes: np.ndarray, gt_boxes: np.ndarray) -> np.ndarray:
+    """For each ground-truth box, the index of its detection, or -1.
+
+    A detection matches a face when it contains the face's centre and its size
+    (sqrt of the area) is within a factor 2 of the face's; pairs are taken greedily by
+    centre distance (relative to the face's side), each detection once.
+    """
+    match = np.full(len(gt_boxes), -1)
+    if not len(det_boxes) or not len(gt_boxes):
+        return match
+    gt_center = (gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2
+    det_center = (det_boxes[:, :2] + det_boxes[:, 2:]) / 2
+    gt_side = np.sqrt(np.prod(gt_boxes[:, 2:] - gt_boxes[:, :2], 1))
+    det_side = np.sqrt(np.prod(det_boxes[:, 2:] - det_boxes[:, :2], 1))
+    inside = ((gt_center[:, None] >= det_boxes[None, :, :2]) &
+              (gt_center[:, None] <= det_boxes[None, :, 2:])).all(-1)
+    ratio = det_side[None] / gt_side[:, None]
+    ok = inside & (ratio > 0.5) & (ratio < 2)
+    dist = np.linalg.norm(gt_center[:, None] - det_center[None], axis=-1) / gt_side[:, None]
+    dist[~ok] = np.inf
+    for flat in np.argsort(dist, axis=None):
+        g, d = np.unravel_index(flat, dist.shape)
+        if not np.isfinite(dist[g, d]):
+            break
+        if match[g] < 0 and d not in match:
+            match[g] = d
+    return match
+
+
+def box_agreement(boxes: np.ndarray, target: np.ndarray) -> str:
+    """Medians over (N, 4) box pairs: |side error| and centre error in target sides, IoU."""
+    side = np.sqrt(np.prod(boxes[:, 2:] - boxes[:, :2], 1))
+    target_side = np.sqrt(np.prod(target[:, 2:] - target[:, :2], 1))
+    center_error = np.linalg.norm((boxes[:, :2] + boxes[:, 2:]) / 2 -
+                                  (target[:, :2] + target[:, 2:]) / 2, axis=1) / target_side
+    low, high = np.maximum(boxes[:, :2], target[:, :2]), np.minimum(boxes[:, 2:], target[:, 2:])
+    inter = np.prod(np.clip(high - low, 0, None), 1)
+    iou = inter / (side ** 2 + target_side ** 2 - inter)
+    return (f'side error {100 * np.median(np.abs(side / target_side - 1)):.1f}%, centre '
+            f'error {100 * np.median(center_error):.1f}% of the side, IoU {np.median(iou):.3f}')
+
+
+def interocular_nme(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray,
+                    eye_indices: Tuple[int, int] = (36, 45)) -> np.ndarray:
+    """Per-face NME: (F, K, 2) predictions and truth, (F, K) visibility -> (F,) fractions,
+    normalised by the distance between the two ``eye_indices`` points (68-point outer eye
+    corners by default, as MMPose's 300W metric)."""
+    norm = np.linalg.norm(gt[:, eye_indices[0]] - gt[:, eye_indices[1]], axis=-1)
+    err = np.linalg.norm(pred - gt, axis=-1)
+    return (err * visible).sum(1) / np.maximum(visible.sum(1), 1) / norm
+
+
+def evaluate_face_detector(
+        detect: Callable[[np.ndarray], Tuple[np.ndarray, np.ndarray]],
+        images: Sequence[Dict],
+        landmarks: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
+        box_scales: Sequence[float] = (), desc: str = 'images') -> Dict:
+    """Run ``detect`` on each whole image and match its boxes to the labelled faces.
+
+    Args:
+        detect: BGR image -> (boxes (N, 4) x1, y1, x2, y2 in pixels, scores (N,))
+        images: :func:`load_face_images` output
+        landmarks: optional (BGR image, boxes (N, 4)) -> points (N, K, 2), e.g. PIPNet
+            through ``inference_topdown``; then NMEs are measured too
+        box_scales: extra factors on the ground-truth box to measure NME with (e.g.
+            0.85, 1.15: how much a box-size error costs)
+
+    Returns:
+        dict: ``faces``, ``detected`` (share), ``seconds_per_image`` (detector only),
+        ``det_boxes`` (F, 4) each face's matched detection (NaN where missed) and
+        ``gt_boxes`` (F, 4) its landmark square, and with ``landmarks``:
+        ``nme_gt_box`` (F,) on all faces, ``nme_det_box`` (F,) NaN where missed,
+        ``nme_gt_box_x{s}`` per box scale.
+    """
+    found, det_boxes, gt_boxes, seconds = [], [], [], 0.0
+    nme_gt, nme_det = [], []
+    nme_scaled: Dict[float, List[np.ndarray]] = {s: [] for s in box_scales}
+    for item in tqdm(images, desc=desc):
+        image = cv2.imread(item['path'])
+        if image is None:
+            raise FileNotFoundError(f'{item["path"]}: not found or not an image')
+        start = time.perf_counter()
+        boxes, _ = detect(image)
+        seconds += time.perf_counter() - start
+        gt_box = landmark_square(item['points'])
+        match = match_faces(boxes, gt_box)
+        found.append(match >= 0)
+        matched = np.full((len(gt_box), 4), np.nan, np.float32)
+        matched[match >= 0] = boxes[match[match >= 0]]
+        det_boxes.append(matched)
+        gt_boxes.append(gt_box)
+        if landmarks is None:
+            continue
+        nme_gt.append(interocular_nme(landmarks(image, gt_box), item['points'],
+                                      item['visible']))
+        nme = np.full(len(gt_box), np.nan)
+        if (match >= 0).any():
+            hit = match >= 0
+            nme[hit] = interocular_nme(landmarks(image, matched[hit]), item['points'][hit],
+                                       item['visible'][hit])
+        nme_det.append(nme)
+        for scale in box_scales:
+            center, half = (gt_box[:, :2] + gt_box[:, 2:]) / 2, (gt_box[:, 2:] - gt_box[:, :2]) / 2
+            scaled = np.concatenate([center - half * scale, center + half * scale], 1)
+            nme_scaled[scale].append(interocular_nme(landmarks(image, scaled), item['points'],
+                                                     item['visible']))
+    result = dict(faces=int(sum(len(f) for f in found)),
+                  detected=float(np.concatenate(found).mean()),
+                  seconds_per_image=seconds / max(len(images), 1),
+                  det_boxes=np.concatenate(det_boxes), gt_boxes=np.concatenate(gt_boxes))
+    if landmarks is not None:
+        result['nme_gt_box'] = np.concatenate(nme_gt)
+        result['nme_det_box'] = np.concatenate(nme_det)
+        for scale, values in nme_scaled.items():
+            result[f'nme_gt_box_x{scale:g}'] = np.concatenate(values)
+    return result

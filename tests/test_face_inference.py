@@ -1,0 +1,163 @@
+"""Landmarks on whole images, offline: MMPoseInferencer with no det_model or with the
+detector config, user boxes, no-face images, FaceLandmarker and the image demo."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import FACE_SAMPLES, REPO
+from mmpose_pipnet.evaluation.detector_eval import (interocular_nme, landmark_square,
+                                                    load_face_images, match_faces)
+
+CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
+CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+YUNET = osp.join(REPO, 'configs', 'face_detection', 'yunet_face.py')
+# Whole images with 68-point ground truth and the largest per-face NME allowed. Measured
+# with the bundled model: calibrated YuNet boxes give at most 6.7% (mean 5.2%) on the
+# single faces; the whole image as the box (MMPose's fallback) 12-350%; YuNet's raw,
+# uncalibrated box up to 11.5% (mean 8.3%); the calibrated box scaled x0.85 or x1.15 up to
+# 10.3% or 11.6%.
+SINGLE_FACE = [('300w', 'test_300w.json'), ('300wlp', 'test_300wlp.json'),
+               ('300vw', 'anno_300vw.json')]
+SINGLE_FACE_MAX_NME = 0.08
+SINGLE_FACE_MEAN_NME = 0.06
+# two ~26 px faces in a street scene (COCO-WholeBody): harder, looser bound
+TWO_FACES = f'{FACE_SAMPLES}/coco/000000040083.jpg'
+TWO_FACES_MAX_NME = 0.12
+
+
+def single_face_images():
+    return [image for folder, ann in SINGLE_FACE
+            for image in load_face_images(f'{FACE_SAMPLES}/{folder}/{ann}',
+                                          f'{FACE_SAMPLES}/{folder}')]
+
+
+def two_face_image():
+    (image, ) = [im for im in load_face_images(f'{FACE_SAMPLES}/coco/test_coco_wholebody.json',
+                                               f'{FACE_SAMPLES}/coco')
+                 if im['path'] == TWO_FACES]
+    assert len(image['points']) == 2
+    return image
+
+
+def nmes_of_predictions(predictions, image):
+    """Per labelled face: NME of the prediction whose box matches it (inf if none)."""
+    boxes = np.array([p['bbox'][0] for p in predictions], np.float32).reshape(-1, 4)
+    keypoints = np.array([p['keypoints'] for p in predictions], np.float32)
+    match = match_faces(boxes, landmark_square(image['points']))
+    nme = np.full(len(match), np.inf)
+    hit = match >= 0
+    if hit.any():
+        nme[hit] = interocular_nme(keypoints[match[hit]], image['points'][hit],
+                                   image['visible'][hit])
+    return nme
+
+
+@pytest.fixture(scope='module', params=['default', 'detector config'])
+def inferencer(request):
+    from mmpose.apis import MMPoseInferencer
+    det_model = None if request.param == 'default' else YUNET
+    return MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, det_model=det_model,
+                            device='cpu')
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_inferencer_finds_every_face_near_the_truth(inferencer):
+    images = single_face_images()
+    results = inferencer([im['path'] for im in images])
+    nmes = np.concatenate([nmes_of_predictions(r['predictions'][0], im)
+                           for r, im in zip(results, images)])
+    assert len(nmes) == 7
+    assert nmes.max() < SINGLE_FACE_MAX_NME, nmes
+    assert nmes.mean() < SINGLE_FACE_MEAN_NME, nmes
+    image = two_face_image()
+    (result, ) = inferencer(TWO_FACES)
+    assert len(result['predictions'][0]) == 2
+    nmes = nmes_of_predictions(result['predictions'][0], image)
+    assert nmes.max() < TWO_FACES_MAX_NME, nmes
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_whole_image_boxes_fail_the_same_bounds():
+    """The bounds above are ones MMPose's whole-image fallback does not meet."""
+    from mmpose.apis import MMPoseInferencer
+    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+                                  det_model='whole_image', device='cpu')
+    for image in single_face_images()[:2] + [two_face_image()]:
+        (result, ) = inferencer(image['path'])
+        nmes = nmes_of_predictions(result['predictions'][0], image)
+        assert not (nmes < SINGLE_FACE_MAX_NME).all()
+
+
+@pytest.mark.slow
+def test_inferencer_gives_nothing_without_a_face(inferencer):
+    blank = np.full((240, 320, 3), 127, np.uint8)
+    results = list(inferencer([blank, blank]))
+    assert [r['predictions'] for r in results] == [[[]], [[]]]
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_inferencer_uses_user_boxes(inferencer):
+    (image, ) = load_face_images(f'{FACE_SAMPLES}/300w/test_300w.json',
+                                 f'{FACE_SAMPLES}/300w')[:1]
+    box = landmark_square(image['points'])
+    decoy = np.array([[0, 0, 120, 120, 0.5]], np.float32)
+    boxes = np.concatenate([np.concatenate([box, [[0.9]]], 1), decoy]).astype(np.float32)
+    (result, ) = inferencer(image['path'], bboxes=[boxes])
+    predictions = result['predictions'][0]
+    assert len(predictions) == 2
+    np.testing.assert_allclose([p['bbox'][0] for p in predictions], boxes[:, :4], atol=1e-3)
+    assert [p['bbox_score'] for p in predictions] == pytest.approx([0.9, 0.5])
+    assert nmes_of_predictions(predictions[:1], image)[0] < 0.06
+    with pytest.raises(ValueError, match=r'bboxes: expected \(N, 4\) or \(N, 5\)'):
+        next(inferencer(image['path'], bboxes=[np.zeros((1, 3))]))
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_face_landmarker_matches_the_inferencer():
+    from mmpose.apis import MMPoseInferencer
+    from mmpose_pipnet.apis import FaceLandmarker
+    faces = FaceLandmarker(CONFIG, CHECKPOINT, YUNET)(TWO_FACES)
+    (result, ) = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+                                  device='cpu')(TWO_FACES)
+    predictions = sorted(result['predictions'][0], key=lambda p: -p['bbox_score'])
+    np.testing.assert_allclose(faces.keypoints, [p['keypoints'] for p in predictions],
+                               atol=1e-3)
+    assert len(faces.to_list()) == 2
+
+
+@pytest.mark.slow
+def test_image_demo_with_no_arguments_draws_grace_hopper(tmp_path):
+    run = subprocess.run([sys.executable, 'demo/face_demo.py', '--out-dir', str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    picture = cv2.imread(str(tmp_path / 'grace_hopper_landmarks.jpg'))
+    assert picture.shape == (600, 512, 3)
+    (face, ) = json.loads((tmp_path / 'grace_hopper_landmarks.json').read_text())['faces']
+    points = np.array(face['keypoints'])
+    # her face (512 x 600 portrait): eyes level, above the nose tip, above the mouth
+    right_eye, left_eye = points[36:42].mean(0), points[42:48].mean(0)
+    assert 180 < right_eye[0] < 250 < left_eye[0] < 330
+    assert abs(right_eye[1] - left_eye[1]) < 15
+    assert right_eye[1] < points[30, 1] < points[62, 1] < points[8, 1] < 360
+
+
+def test_demo_errors_are_one_line(tmp_path):
+    not_image = tmp_path / 'x.jpg'
+    not_image.write_text('not an image')
+    for args, message in (([str(tmp_path / 'missing.jpg')], 'no such image file'),
+                          ([str(not_image)], 'not an image OpenCV can read (empty, corrupt or another format)'),
+                          ([str(tmp_path / 'clip.mp4')], 'no such video file')):
+        run = subprocess.run([sys.executable, 'demo/face_demo.py', *args, '--out-dir',
+                              str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+        assert run.returncode != 0
+        assert run.stderr.strip().splitlines()[-1] == f'face_demo: {args[0]}: {message}'
+        assert 'Traceback' not in run.stderr
