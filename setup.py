@@ -21,7 +21,7 @@ setup(
     long_description=open(osp.join(here, 'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
-    py_modules=['mmpose_pipnet_torchvision_guard'],
+    py_modules=['mmpose_pipnet_torchvision_guard', 'pipnet_onnxruntime'],
     package_data={'mmpose_pipnet': ['meanfaces/*.txt']},
     python_requires='>=3.8',
     # Ranges that admit the tested combination (README "Supported versions");
@@ -31,6 +31,7 @@ setup(
         'torch>=2.0', 'torchvision', 'numpy<2', 'opencv-python', 'mmengine>=0.10.7,<1.0',
         'mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0.0,<3.4.0', 'mmpose>=1.3.0,<1.4.0',
     ] + read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={'tests': read_requirements('tests.txt'),
+                    'deploy': read_requirements('deploy.txt')},
     license='Apache-2.0',
 )

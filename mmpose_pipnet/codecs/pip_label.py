@@ -131,12 +131,12 @@ class PIPLabel(BaseKeypointCodec):
                     nb_offsets=nb_offsets,
                     nb_weights=weights[:, :, None] * weights[:, neighbors])
 
-    def decode_normalized(self, cls: ArrayLike, off_x: ArrayLike, off_y: ArrayLike,
-                          nb_x: ArrayLike, nb_y: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
-        """Decode a batch of head outputs to merged keypoints normalised to the crop.
+    def decode_tensors(self, cls: Tensor, off_x: Tensor, off_y: Tensor, nb_x: Tensor,
+                       nb_y: Tensor) -> Tuple[Tensor, Tensor]:
+        """Decode a batch of head outputs to merged keypoints, in torch on the maps' device.
 
-        The gathers run where the maps are (e.g. on the GPU); only (B, K, C) values move
-        to the host.
+        Pure tensor operations (argmax, gathers, the NRM merge by a fixed index), so the
+        same code runs eagerly and inside an exported ONNX graph.
 
         Args:
             cls, off_x, off_y: (B, K, H, W) raw score logits and in-cell offsets (cells)
@@ -144,34 +144,43 @@ class PIPLabel(BaseKeypointCodec):
                 neighbour j of point i
 
         Returns:
-            tuple: keypoints (B, K, 2) in [0, 1] (crop-normalised, after the NRM merge)
-            and scores (B, K), the max raw logit of each point.
+            tuple: keypoints (B, K, 2) float32 normalised to the crop ([0, 1] inside it,
+            after the NRM merge) and scores (B, K), the max raw logit of each point.
         """
-        self._require_neighbors('decode_normalized')
-        cls = torch.as_tensor(cls).detach()
+        self._require_neighbors('decode_tensors')
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
-        scores, idx = cls.reshape(batch, num_points, -1).max(-1)  # (B, K)
+        scores, idx = cls.flatten(2).max(-1)  # (B, K)
 
-        def at_max(maps: ArrayLike, per_point: int) -> np.ndarray:
+        def at_max(maps: Tensor, per_point: int) -> Tensor:
             """Values of (B, K*per_point, H, W) maps at each point's argmax cell."""
-            maps = torch.as_tensor(maps).detach().reshape(batch, num_points, per_point, -1)
-            index = idx[:, :, None, None].expand(-1, -1, per_point, 1)
-            return maps.gather(3, index)[..., 0].float().cpu().numpy()
+            maps = maps.reshape(batch, num_points, per_point, height * width)
+            return maps.gather(3, idx[:, :, None, None].expand(-1, -1, per_point, 1))[..., 0]
 
-        idx_np = idx.cpu().numpy()
-        cell_x = (idx_np % width).astype(np.float32)[..., None]  # (B, K, 1)
-        cell_y = (idx_np // width).astype(np.float32)[..., None]
-        own = np.stack([(cell_x + at_max(off_x, 1)) / width,
-                        (cell_y + at_max(off_y, 1)) / height], -1)[:, :, 0]  # (B, K, 2)
-        nbs = np.stack([(cell_x + at_max(nb_x, num_nb)) / width,
-                        (cell_y + at_max(nb_y, num_nb)) / height], -1)  # (B, K, C, 2)
+        cell = torch.stack([idx % width, torch.div(idx, width, rounding_mode='floor')],
+                           -1).float()[:, :, None]  # (B, K, 1, 2)
+        grid = cls.new_tensor([width, height]).float()
+        own = (cell[:, :, 0] + torch.stack([at_max(off_x, 1)[..., 0],
+                                            at_max(off_y, 1)[..., 0]], -1).float()) / grid
+        nbs = (cell + torch.stack([at_max(nb_x, num_nb), at_max(nb_y, num_nb)],
+                                  -1).float()) / grid  # (B, K, C, 2)
+        # votes for point k: neighbour rev_j[k, l] of point rev_i[k, l]; -1 pads
+        has_vote = torch.as_tensor(self.rev_i >= 0, device=cls.device)  # (K, L)
+        flat = torch.as_tensor(np.maximum(self.rev_i, 0) * num_nb + np.maximum(self.rev_j, 0),
+                               device=cls.device)
+        votes = nbs.reshape(batch, num_points * num_nb, 2)[:, flat.reshape(-1)]
+        votes = votes.reshape(batch, num_points, -1, 2) * has_vote[None, :, :, None]
+        count = 1 + has_vote.sum(1).float()
+        return (own + votes.sum(2)) / count[None, :, None], scores
 
-        has_vote = (self.rev_i >= 0)  # (K, L)
-        votes = nbs[:, np.maximum(self.rev_i, 0), np.maximum(self.rev_j, 0)]  # (B, K, L, 2)
-        votes = votes * has_vote[None, :, :, None]
-        merged = (own + votes.sum(2)) / (1 + has_vote.sum(1))[None, :, None]
-        return merged.astype(np.float32), scores.float().cpu().numpy()
+    def decode_normalized(self, cls: ArrayLike, off_x: ArrayLike, off_y: ArrayLike,
+                          nb_x: ArrayLike, nb_y: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`decode_tensors` of arrays or tensors (run where the maps are), as numpy:
+        keypoints (B, K, 2) normalised to the crop and scores (B, K)."""
+        with torch.no_grad():
+            coords, scores = self.decode_tensors(*[torch.as_tensor(m) for m in
+                                                   (cls, off_x, off_y, nb_x, nb_y)])
+        return coords.cpu().numpy().astype(np.float32), scores.float().cpu().numpy()
 
     def to_input_pixels(self, coords: np.ndarray) -> np.ndarray:
         """Crop-normalised coordinates (..., 2) -> pixels of the input crop."""

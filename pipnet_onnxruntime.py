@@ -1,0 +1,91 @@
+"""Face landmarks from an exported PIPNet ONNX model with ONNX Runtime: numpy, OpenCV and
+onnxruntime only (no torch, MMPose, MMCV or MMEngine), one file to copy into a deployment.
+
+A top-level module rather than part of ``mmpose_pipnet``: importing any ``mmpose_pipnet``
+submodule runs the package's ``__init__``, which registers everything into MMPose.
+
+Export a model with ``tools/deploy/export_onnx.py`` (landmarks, not raw maps), then::
+
+    from pipnet_onnxruntime import PIPNetONNXPredictor
+    predictor = PIPNetONNXPredictor('pipnet.onnx')
+    keypoints, scores = predictor(image_bgr, boxes)   # boxes (N, 4) x1, y1, x2, y2
+
+Crops are made exactly as MMPose's top-down pipeline makes them (``GetBBoxCenterScale``
+with the exported padding, ``TopdownAffine``: a square-aspect box scaled to the input
+size, bilinear), all faces go through the network in one batched run, and the landmarks
+come back in image pixels.
+"""
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+
+class PIPNetONNXPredictor:
+    """Landmarks of faces in given boxes with an exported PIPNet (ONNX Runtime, CPU default).
+
+    Args:
+        onnx_file: a model from ``tools/deploy/export_onnx.py`` (outputs ``keypoints``,
+            ``scores``)
+        threads: intra-op threads (default: ONNX Runtime's choice, one per core)
+        providers: ONNX Runtime execution providers (default: CPU)
+    """
+
+    def __init__(self, onnx_file: str, threads: Optional[int] = None,
+                 providers: Optional[Sequence[str]] = None) -> None:
+        options = ort.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(onnx_file, options,
+                                            providers=providers or ['CPUExecutionProvider'])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        missing = {'input_size', 'bbox_padding', 'outputs'} - set(meta)
+        if missing:
+            raise ValueError(f'{onnx_file}: no {sorted(missing)} in its metadata (export it '
+                             f'with tools/deploy/export_onnx.py)')
+        if meta['outputs'] != 'landmarks':
+            raise ValueError(f'{onnx_file}: exported with raw maps; the predictor needs the '
+                             f'landmark outputs (export without --raw-maps)')
+        self.input_size = tuple(int(v) for v in meta['input_size'].split(','))  # (w, h)
+        self.bbox_padding = float(meta['bbox_padding'])
+        self.num_keypoints = int(meta['num_keypoints'])
+
+    def crop_transforms(self, boxes: np.ndarray) -> np.ndarray:
+        """(N, 4) x1, y1, x2, y2 boxes -> (N, 2, 3) image-to-crop affine matrices.
+
+        MMPose's convention: the box centre maps to the crop centre and the padded box,
+        widened or heightened to the crop's aspect ratio, to the whole crop.
+        """
+        width, height = self.input_size
+        center = (boxes[:, :2] + boxes[:, 2:]) / 2
+        size = (boxes[:, 2:] - boxes[:, :2]) * self.bbox_padding
+        aspect = width / height
+        size = np.where((size[:, 0] > size[:, 1] * aspect)[:, None],
+                        np.stack([size[:, 0], size[:, 0] / aspect], 1),
+                        np.stack([size[:, 1] * aspect, size[:, 1]], 1))
+        scale = width / size[:, 0]  # crop pixels per image pixel
+        matrices = np.zeros((len(boxes), 2, 3), np.float64)
+        matrices[:, 0, 0] = matrices[:, 1, 1] = scale
+        matrices[:, :, 2] = np.array([width / 2, height / 2]) - scale[:, None] * center
+        return matrices
+
+    def __call__(self, image: np.ndarray, boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Landmarks of the faces in ``boxes`` of a (H, W, 3) BGR uint8 image.
+
+        Returns:
+            tuple: keypoints (N, K, 2) float32 in image pixels and scores (N, K)
+        """
+        boxes = np.asarray(boxes, np.float64).reshape(-1, np.shape(boxes)[-1] if len(boxes)
+                                                      else 4)[:, :4]
+        if not len(boxes):
+            return (np.zeros((0, self.num_keypoints, 2), np.float32),
+                    np.zeros((0, self.num_keypoints), np.float32))
+        matrices = self.crop_transforms(boxes)
+        crops = np.stack([cv2.warpAffine(image, m, self.input_size, flags=cv2.INTER_LINEAR)
+                          for m in matrices])
+        batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32)
+        keypoints, scores = self.session.run(['keypoints', 'scores'], {'images': batch})
+        scale = matrices[:, 0, 0][:, None, None]
+        keypoints = (keypoints - matrices[:, None, :, 2]) / scale
+        return keypoints.astype(np.float32), scores.astype(np.float32)
