@@ -45,6 +45,9 @@ def parse_args() -> argparse.Namespace:
                         metavar=('X1', 'Y1', 'X2', 'Y2'),
                         help='a face box in image pixels (repeatable; images only)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
+                        help='onnxruntime: export --config/--checkpoint to ONNX once '
+                        '(work_dirs/onnx/) and run the landmarks in ONNX Runtime')
     video = parser.add_argument_group('video and webcam')
     video.add_argument('--redetect-interval', type=int, default=10,
                        help='run the detector every N frames (and when a face is lost)')
@@ -66,6 +69,21 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def exported_onnx(config: str, checkpoint: str) -> str:
+    """The ONNX export of config + checkpoint, made once into work_dirs/onnx/."""
+    from mmpose_pipnet.deploy import export_onnx
+    for name, path in (('config', config), ('checkpoint', checkpoint)):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{name} file {path} not found')
+    stems = [osp.splitext(osp.basename(path))[0] for path in (config, checkpoint)]
+    onnx_file = osp.join('work_dirs', 'onnx', '__'.join(stems) + '.onnx')
+    if not osp.isfile(onnx_file) or osp.getmtime(onnx_file) < max(
+            osp.getmtime(config), osp.getmtime(checkpoint)):
+        print(f'exporting {checkpoint} to {onnx_file} (once)')
+        export_onnx(config, checkpoint, onnx_file)
+    return onnx_file
+
+
 def run(args: argparse.Namespace) -> None:
     source = args.input or sample_image()
     webcam = source.isdigit()
@@ -75,7 +93,11 @@ def run(args: argparse.Namespace) -> None:
     image = None if is_video else read_image(source)
     if is_video and not webcam:
         open_video(source).release()  # a clear error before the model loads
-    landmarker = FaceLandmarker(args.config, args.checkpoint, args.detector, args.device)
+    onnx_file = None
+    if args.backend == 'onnxruntime':
+        onnx_file = exported_onnx(args.config, args.checkpoint)
+    landmarker = FaceLandmarker(args.config, args.checkpoint, args.detector, args.device,
+                                onnx_file)
     stem = f'webcam{source}' if webcam else osp.splitext(osp.basename(source))[0]
     out = osp.join(args.out_dir, f'{stem}_landmarks')
     os.makedirs(args.out_dir, exist_ok=True)

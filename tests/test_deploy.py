@@ -10,7 +10,8 @@ import torch
 
 from conftest import CONFIGS, FACE_SAMPLES, REPO
 from mmpose_pipnet.deploy import export_onnx
-from mmpose_pipnet.evaluation.detector_eval import landmark_square, load_face_images
+from mmpose_pipnet.apis.face_detection import landmark_square
+from mmpose_pipnet.evaluation.detector_eval import load_face_images
 
 MBV2 = osp.join(CONFIGS, 'ytf68_mbv2.py')
 MBV2_CKPT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import FACE_SAMPLES, REPO
 from mmpose_pipnet.apis import FaceBoxCalibration, FaceDetector
-from mmpose_pipnet.evaluation.detector_eval import (landmark_square, load_face_images,
-                                                    match_faces)
+from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
+from mmpose_pipnet.evaluation.detector_eval import load_face_images
 
 YUNET = f'{REPO}/configs/face_detection/yunet_face.py'
 HAAR = f'{REPO}/configs/face_detection/haar_face.py'

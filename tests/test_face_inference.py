@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import FACE_SAMPLES, REPO
-from mmpose_pipnet.evaluation.detector_eval import (interocular_nme, landmark_square,
-                                                    load_face_images, match_faces)
+from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
+from mmpose_pipnet.evaluation.detector_eval import interocular_nme, load_face_images
 
 CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
 CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')

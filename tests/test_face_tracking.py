@@ -125,3 +125,13 @@ def test_unreadable_video_is_a_one_line_error(tmp_path):
     assert run.returncode != 0 and 'Traceback' not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == \
         f'face_demo: {fake}: cannot be opened as a video'
+
+
+@pytest.mark.slow
+def test_tracker_on_frames_without_a_face(landmarker):
+    from mmpose_pipnet.apis import FaceTracker
+    tracker = FaceTracker(landmarker, redetect_interval=10, smoothing=dict())
+    for index in range(3):
+        faces = tracker(np.full((240, 320, 3), 90, np.uint8), index / 25)
+        assert len(faces) == 0 and faces.keypoints.shape == (0, 68, 2)
+    assert tracker.detector_runs == 3  # no track: the detector runs on every frame

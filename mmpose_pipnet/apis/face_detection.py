@@ -124,6 +124,42 @@ class HaarCascadeFace:
         return boxes, np.ones(len(boxes), np.float32)
 
 
+def landmark_square(points: np.ndarray) -> np.ndarray:
+    """The square around the points' extent: (..., K, 2) -> (..., 4) x1, y1, x2, y2."""
+    lo, hi = points.min(-2), points.max(-2)
+    center, half = (lo + hi) / 2, (hi - lo).max(-1, keepdims=True) / 2
+    return np.concatenate([center - half, center + half], -1)
+
+
+def match_faces(det_boxes: np.ndarray, gt_boxes: np.ndarray) -> np.ndarray:
+    """For each ground-truth box, the index of its detection, or -1.
+
+    A detection matches a face when it contains the face's centre and its size
+    (sqrt of the area) is within a factor 2 of the face's; pairs are taken greedily by
+    centre distance (relative to the face's side), each detection once.
+    """
+    match = np.full(len(gt_boxes), -1)
+    if not len(det_boxes) or not len(gt_boxes):
+        return match
+    gt_center = (gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2
+    det_center = (det_boxes[:, :2] + det_boxes[:, 2:]) / 2
+    gt_side = np.sqrt(np.prod(gt_boxes[:, 2:] - gt_boxes[:, :2], 1))
+    det_side = np.sqrt(np.prod(det_boxes[:, 2:] - det_boxes[:, :2], 1))
+    inside = ((gt_center[:, None] >= det_boxes[None, :, :2]) &
+              (gt_center[:, None] <= det_boxes[None, :, 2:])).all(-1)
+    ratio = det_side[None] / gt_side[:, None]
+    ok = inside & (ratio > 0.5) & (ratio < 2)
+    dist = np.linalg.norm(gt_center[:, None] - det_center[None], axis=-1) / gt_side[:, None]
+    dist[~ok] = np.inf
+    for flat in np.argsort(dist, axis=None):
+        g, d = np.unravel_index(flat, dist.shape)
+        if not np.isfinite(dist[g, d]):
+            break
+        if match[g] < 0 and d not in match:
+            match[g] = d
+    return match
+
+
 class FaceBoxCalibration:
     """Map raw detector boxes to the PIPNet training box (the landmarks' square).
 

@@ -58,18 +58,29 @@ class FaceLandmarker:
         config: PIPNet config (default: the bundled model's)
         checkpoint: its weights (default: the bundled model)
         detector: face detector config (``configs/face_detection/``)
-        device: ``'cpu'``, ``'cuda:0'``, ...
+        device: ``'cpu'``, ``'cuda:0'``, ... (PyTorch backend)
+        onnx_file: run the landmarks with this exported model in ONNX Runtime
+            (``tools/deploy/export_onnx.py``) instead of PyTorch; config and checkpoint
+            are then not loaded
     """
 
     def __init__(self, config: str = DEFAULT_CONFIG, checkpoint: Optional[str] = DEFAULT_CHECKPOINT,
-                 detector: str = DEFAULT_FACE_DETECTOR, device: str = 'cpu') -> None:
-        for name, path in (('config', config), ('checkpoint', checkpoint),
-                           ('detector', detector)):
+                 detector: str = DEFAULT_FACE_DETECTOR, device: str = 'cpu',
+                 onnx_file: Optional[str] = None) -> None:
+        files = (('detector', detector), ('onnx', onnx_file)) if onnx_file else \
+            (('config', config), ('checkpoint', checkpoint), ('detector', detector))
+        for name, path in files:
             if path is not None and not osp.isfile(path):
                 raise FileNotFoundError(f'{name} file {path} not found')
-        self.model = init_model(config, checkpoint, device=device)
         self.detector = FaceDetector.from_config(detector)
-        self.num_keypoints = self.model.dataset_meta['num_keypoints']
+        self.model = self.predictor = None
+        if onnx_file:
+            from pipnet_onnxruntime import PIPNetONNXPredictor
+            self.predictor = PIPNetONNXPredictor(onnx_file)
+            self.num_keypoints = self.predictor.num_keypoints
+        else:
+            self.model = init_model(config, checkpoint, device=device)
+            self.num_keypoints = self.model.dataset_meta['num_keypoints']
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         """Face boxes (N, 5) x1, y1, x2, y2, score of a BGR image, in the PIPNet convention."""
@@ -78,15 +89,20 @@ class FaceLandmarker:
 
     def landmarks(self, image: np.ndarray, boxes: np.ndarray) -> Faces:
         """Landmarks in given boxes: (N, 4) or (N, 5) x1, y1, x2, y2[, score], pixels."""
-        boxes = np.asarray(boxes, np.float32).reshape(len(boxes), -1)
-        scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
-        if not len(boxes):
+        boxes = np.asarray(boxes, np.float32)
+        if not boxes.size:
             return Faces(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
                          np.zeros((0, self.num_keypoints, 2), np.float32),
                          np.zeros((0, self.num_keypoints), np.float32))
-        samples = inference_topdown(self.model, image, boxes[:, :4])
-        keypoints = np.concatenate([s.pred_instances.keypoints for s in samples])
-        keypoint_scores = np.concatenate([s.pred_instances.keypoint_scores for s in samples])
+        boxes = boxes.reshape(len(boxes), -1)
+        scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
+        if self.predictor is not None:
+            keypoints, keypoint_scores = self.predictor(image, boxes[:, :4])
+        else:
+            samples = inference_topdown(self.model, image, boxes[:, :4])
+            keypoints = np.concatenate([s.pred_instances.keypoints for s in samples])
+            keypoint_scores = np.concatenate([s.pred_instances.keypoint_scores
+                                              for s in samples])
         return Faces(boxes[:, :4], scores, keypoints.astype(np.float32),
                      keypoint_scores.astype(np.float32))
 

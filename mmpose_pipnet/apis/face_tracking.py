@@ -4,7 +4,7 @@ Each frame, every tracked face's box is the square around its landmarks in the p
 frame (the PIPNet box convention, so no detector is needed between re-detections). The
 detector runs on the first frame, every ``redetect_interval`` frames, and on the frame
 after a track is lost (its mean landmark score fell below ``min_score``); its boxes are
-matched to the tracks (:func:`~mmpose_pipnet.evaluation.detector_eval.match_faces`), so
+matched to the tracks (:func:`~.face_detection.match_faces`), so
 a face keeps its id, unmatched detections start new tracks and tracks the detector no
 longer sees end. The landmarks of each track are smoothed with a One Euro filter.
 """
@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..evaluation.detector_eval import landmark_square, match_faces
+from .face_detection import landmark_square, match_faces
 from .face_landmarks import FaceLandmarker, Faces
 from .smoothing import OneEuroFilter
 
