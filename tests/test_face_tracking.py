@@ -1,6 +1,5 @@
 """Video: One Euro smoothing, tracking by landmarks, the video demo on clips made here."""
 import json
-import os.path as osp
 import subprocess
 import sys
 
