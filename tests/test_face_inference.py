@@ -161,3 +161,16 @@ def test_demo_errors_are_one_line(tmp_path):
         assert run.returncode != 0
         assert run.stderr.strip().splitlines()[-1] == f'face_demo: {args[0]}: {message}'
         assert 'Traceback' not in run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_inferencer_on_a_video(tmp_path):
+    from mmpose.apis import MMPoseInferencer
+    from mmpose_pipnet.evaluation.video_jitter import make_still_clip
+    clip = make_still_clip(cv2.imread(f'{FACE_SAMPLES}/300w/indoor_029.png'),
+                           str(tmp_path / 'clip.mp4'), frames=4)
+    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, device='cpu')
+    results = list(inferencer(clip))
+    assert len(results) == 4
+    assert all(len(r['predictions'][0]) == 1 for r in results)
