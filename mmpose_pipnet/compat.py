@@ -12,6 +12,13 @@ Applied once by ``import mmpose_pipnet`` (configs load the package through
    ``torch.load`` without the argument, so every mmengine checkpoint (it stores numpy
    arrays and a ``HistoryBuffer`` in ``message_hub``) fails with ``Unsupported global``.
    The few globals those checkpoints need are registered as safe.
+3. Distributed runs on a machine without CUDA: mmengine 0.10.7's PyTorch launcher calls
+   ``torch.cuda.set_device`` unconditionally (on CPU torch: ``AttributeError ...
+   _cuda_setDevice``) and MMPose's runtime asks for the nccl backend, which needs GPUs.
+   Its runner also gives DistributedDataParallel ``device_ids=[LOCAL_RANK]``, which DDP
+   refuses for a CPU module. Where CUDA is unavailable the launcher skips ``set_device``,
+   nccl becomes gloo and CPU modules are wrapped without ``device_ids``; on GPU machines
+   nothing changes.
 """
 import numpy as np
 import torch
@@ -33,6 +40,31 @@ def _register_checkpoint_globals() -> None:
     add_safe_globals(safe)
 
 
+def _allow_cpu_distributed() -> None:
+    if torch.cuda.is_available():
+        return
+    from mmengine.dist import utils as dist_utils
+    launch = dist_utils._init_dist_pytorch
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs) -> None:
+        if init_backend != 'torch':
+            return launch(backend, init_backend, **kwargs)
+        torch.distributed.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+    from mmengine.model import MMDistributedDataParallel
+    wrap = MMDistributedDataParallel.__init__
+
+    def wrap_cpu_module(self, module, *args, **kwargs) -> None:
+        if all(p.device.type == 'cpu' for p in module.parameters()):
+            kwargs.update(device_ids=None, output_device=None)
+        wrap(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = wrap_cpu_module
+
+
 def apply() -> None:
     """Apply every fix once (safe to call again)."""
     global _APPLIED
@@ -40,4 +72,5 @@ def apply() -> None:
         return
     prepare_torchvision()
     _register_checkpoint_globals()
+    _allow_cpu_distributed()
     _APPLIED = True

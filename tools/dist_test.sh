@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Multi-GPU evaluation with torchrun: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+# Distributed evaluation with torchrun: tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]
+# (one process per GPU with nccl; without CUDA, CPU processes with gloo)
 # (PYTHON=.venv/bin/python to use the set-up venv without activating it)
 CONFIG=$1
 CHECKPOINT=$2

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Multi-GPU training with torchrun: tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Distributed training with torchrun: tools/dist_train.sh CONFIG NPROC [train.py args...]
+# (NPROC processes per machine: one per GPU, nccl; without CUDA, CPU processes with gloo)
 # (PYTHON=.venv/bin/python to use the set-up venv without activating it)
 CONFIG=$1
 GPUS=$2
