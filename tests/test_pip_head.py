@@ -9,7 +9,7 @@ from mmpose.models import build_pose_estimator
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
-from conftest import CONFIGS
+from conftest import CONFIGS, REPO
 
 
 def build_head(meanface='300W', k=68, stride=32, size=256, in_channels=8, **kwargs):
@@ -178,3 +178,15 @@ def test_config_mismatches_fail_with_one_line_errors():
         head.predict((torch.randn(1, 8, 8, 8), ), [sample])
     with pytest.raises(ValueError, match='backbone gives 16 channels, in_channels=8'):
         head.predict((torch.randn(1, 16, 8, 8), ), [PoseDataSample()])
+
+
+def test_checkpoint_for_another_landmark_set_is_refused(tmp_path):
+    """A 68-point checkpoint into a 98-point model: an error, not a random head."""
+    from mmpose.apis import init_model
+    with pytest.raises(ValueError, match=r'head.cls_layer.weight is \(68, 1280\).*K=98'):
+        init_model(f'{CONFIGS}/wflw_mbv2.py', f'{REPO}/checkpoints/pipnet_mbv2_ytf68.pth',
+                   device='cpu')
+    model = init_model(f'{CONFIGS}/ytf68_mbv2.py', None, device='cpu')
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith('head.nb_')}
+    torch.save(dict(state_dict=state), tmp_path / 'partial.pth')
+    init_model(f'{CONFIGS}/ytf68_mbv2.py', str(tmp_path / 'partial.pth'), device='cpu')

@@ -65,8 +65,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint {args.checkpoint} not found')
+    for name, path in (('config', args.config), ('checkpoint', args.checkpoint)):
+        if not osp.isfile(path):
+            raise SystemExit(f'test: {name} file {path} not found')
     cfg = merge_args(Config.fromfile(args.config), args)
     metrics = Runner.from_cfg(cfg).test()
     if args.out:

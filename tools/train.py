@@ -58,6 +58,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    if not osp.isfile(args.config):
+        raise SystemExit(f'train: config file {args.config} not found')
     tune_glibc_malloc()
     cfg = merge_args(Config.fromfile(args.config), args)
     Runner.from_cfg(cfg).train()

@@ -113,6 +113,27 @@ class PIPHead(BaseHead):
         self.y_layer = nn.Conv2d(in_channels, num_keypoints, 1)
         self.nb_x_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
         self.nb_y_layer = nn.Conv2d(in_channels, num_nb_channels, 1)
+        self._register_load_state_dict_pre_hook(self._check_checkpoint_shapes)
+
+    def _check_checkpoint_shapes(self, state_dict: Dict, prefix: str, *args) -> None:
+        """Refuse weights made for another K, neighbour count or backbone width: loading
+        would otherwise leave the head randomly initialised behind a warning."""
+        expected = dict(cls_layer=(self.num_keypoints, self.in_channels),
+                        nb_x_layer=(self.num_keypoints * self.num_neighbors,
+                                    self.in_channels))
+        for layer, (out_channels, in_channels) in expected.items():
+            weight = state_dict.get(f'{prefix}{layer}.weight')
+            if weight is None:
+                continue
+            if tuple(weight.shape[:2]) != (out_channels, in_channels):
+                raise ValueError(
+                    f'PIPHead: the checkpoint\'s {prefix}{layer}.weight is '
+                    f'{tuple(weight.shape[:2])} (out, in channels) but this head needs '
+                    f'{(out_channels, in_channels)} (K={self.num_keypoints}, num_nb='
+                    f'{self.num_neighbors}, in_channels={self.in_channels}): a checkpoint '
+                    f'for another landmark set or backbone (to reuse its backbone only: '
+                    f"backbone init_cfg=dict(type='Pretrained', prefix='backbone.', "
+                    f'checkpoint=...))')
 
     def _check_inputs(self, feats: Tuple[Tensor], batch_data_samples: OptSampleList) -> None:
         """One-line errors for the config mistakes that would otherwise surface as shape

@@ -1,0 +1,46 @@
+"""The training and test tools: one-line errors for missing files; same seed, same losses."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CONFIGS, FACE_SAMPLES, REPO
+
+
+@pytest.mark.parametrize('command,message', [
+    (['tools/train.py', 'missing.py'], 'train: config file missing.py not found'),
+    (['tools/test.py', 'missing.py', 'x.pth'], 'test: config file missing.py not found'),
+    (['tools/test.py', f'{CONFIGS}/300w_mbv2.py', 'x.pth'], 'test: checkpoint file x.pth not found'),
+])
+def test_missing_files_are_one_line_errors(command, message):
+    run = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode != 0 and 'Traceback' not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == message
+
+
+def first_losses(work_dir):
+    options = ['train_cfg.max_epochs=1', 'randomness.seed=7', 'default_hooks.logger.interval=1',
+               'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+    for key in ('data_root', 'ann_file', 'data_prefix.img', 'batch_size', 'num_workers',
+                'persistent_workers'):
+        value = dict(data_root=f'{FACE_SAMPLES}/300w', ann_file='test_300w.json',
+                     batch_size=1, num_workers=0, persistent_workers=False).get(key, '')
+        prefix = 'train_dataloader.' if key in ('batch_size', 'num_workers',
+                                                'persistent_workers') else \
+            'train_dataloader.dataset.'
+        options.append(f'{prefix}{key}={value}')
+    run = subprocess.run([sys.executable, 'tools/train.py', f'{CONFIGS}/300w_mbv2.py',
+                          '--work-dir', str(work_dir), '--cfg-options', *options],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    (log, ) = work_dir.glob('*/vis_data/scalars.json')
+    return [json.loads(line)['loss'] for line in log.read_text().splitlines()
+            if 'loss' in line]
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_same_seed_gives_the_same_first_losses(tmp_path):
+    first, second = first_losses(tmp_path / 'a'), first_losses(tmp_path / 'b')
+    assert len(first) == 2 and first == second
