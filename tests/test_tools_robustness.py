@@ -44,3 +44,22 @@ def first_losses(work_dir):
 def test_same_seed_gives_the_same_first_losses(tmp_path):
     first, second = first_losses(tmp_path / 'a'), first_losses(tmp_path / 'b')
     assert len(first) == 2 and first == second
+
+
+@pytest.mark.parametrize('row,message', [
+    ('a.png,1,2,3', 'expected 5 fields, got 4'),
+    ('a.png,1,2,nan,4', 'coordinates must be finite (found NaN or inf)'),
+    ('a.png,1,2,x,4', 'coordinates must be numbers'),
+])
+def test_landmark_csv_errors_are_one_line(tmp_path, row, message):
+    import cv2
+    import numpy as np
+    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((8, 8, 3), np.uint8))
+    csv_file = tmp_path / 'x.csv'
+    csv_file.write_text(f'image,x0,y0,x1,y1\n{row}\n')
+    run = subprocess.run([sys.executable, 'tools/dataset_converters/landmark_csv_to_coco.py',
+                          str(csv_file), '--image-root', str(tmp_path), '--out',
+                          str(tmp_path / 'x.json')], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode != 0 and 'Traceback' not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == \
+        f'landmark_csv_to_coco: {csv_file}:2: {message}'

@@ -75,6 +75,9 @@ def landmark_csv_to_coco(csv_file: str, image_root: str, out_file: str,
             points = np.array(row[1:], dtype=np.float64).reshape(num_points, 2)
         except ValueError:
             raise ValueError(f'{csv_file}:{line}: coordinates must be numbers') from None
+        if not np.isfinite(points).all():
+            raise ValueError(f'{csv_file}:{line}: coordinates must be finite (found NaN or '
+                             f'inf)')
         image_id = len(images) + 1
         images.append(_image_entry(image_root, row[0], image_id))
         annotations.append(_annotation(points, image_id, box_scale))

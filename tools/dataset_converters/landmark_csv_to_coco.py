@@ -5,6 +5,7 @@ Example (the ytf68 layout):
         --image-root data/ytf68/images --out data/ytf68_coco/ytf68_train.json
 """
 import argparse
+import sys
 
 import mmpose_pipnet  # noqa: F401  (stack fixes)
 from mmpose_pipnet.datasets import landmark_csv_to_coco
@@ -20,7 +21,11 @@ def main() -> None:
                         help='factor on the tight square box of the points (the configs '
                              'pad it by 1.25 again)')
     args = parser.parse_args()
-    faces, points = landmark_csv_to_coco(args.csv, args.image_root, args.out, args.box_scale)
+    try:
+        faces, points = landmark_csv_to_coco(args.csv, args.image_root, args.out,
+                                             args.box_scale)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f'landmark_csv_to_coco: {error}')
     print(f'{args.out}: {faces} faces, {points} points each')
 
 
