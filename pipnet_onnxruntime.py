@@ -76,11 +76,11 @@ class PIPNetONNXPredictor:
         Returns:
             tuple: keypoints (N, K, 2) float32 in image pixels and scores (N, K)
         """
-        boxes = np.asarray(boxes, np.float64).reshape(-1, np.shape(boxes)[-1] if len(boxes)
-                                                      else 4)[:, :4]
-        if not len(boxes):
+        boxes = np.asarray(boxes, np.float64)
+        if not boxes.size:
             return (np.zeros((0, self.num_keypoints, 2), np.float32),
                     np.zeros((0, self.num_keypoints), np.float32))
+        boxes = boxes.reshape(len(boxes), -1)[:, :4]
         matrices = self.crop_transforms(boxes)
         crops = np.stack([cv2.warpAffine(image, m, self.input_size, flags=cv2.INTER_LINEAR)
                           for m in matrices])

@@ -43,6 +43,9 @@ def assert_predictor_matches_pytorch(config, checkpoint, onnx_file):
     model = init_model(config, checkpoint, device='cpu')
     predictor = PIPNetONNXPredictor(onnx_file)
     crop = model.head.decoder.input_size[0]
+    no_face = predictor(np.zeros((64, 64, 3), np.uint8), [])
+    assert [a.shape for a in no_face] == [(0, model.head.num_keypoints, 2),
+                                          (0, model.head.num_keypoints)]
     for image, boxes in fixture_faces():
         samples = inference_topdown(model, image, boxes)
         expected = np.concatenate([s.pred_instances.keypoints for s in samples])

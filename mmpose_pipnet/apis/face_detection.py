@@ -30,44 +30,36 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 
-def _resize_for_detection(image: np.ndarray, max_side: int,
-                          min_side: int) -> Tuple[np.ndarray, float]:
-    """Resize so that the longer side is at most ``max_side`` and at least ``min_side``.
+def _shrink_for_detection(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, float]:
+    """Shrink so that the longer side is at most ``max_side`` pixels.
 
-    Returns the resized image and its scale (resized pixels per image pixel).
+    Returns the image (unchanged if small enough) and its scale (new pixels per pixel).
     """
-    longer = max(image.shape[:2])
-    scale = min(1.0, max_side / longer)
-    scale = max(scale, min_side / longer)
+    scale = min(1.0, max_side / max(image.shape[:2]))
     if scale == 1.0:
         return image, 1.0
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(image, size, interpolation=interpolation), scale
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
 @MODELS.register_module()
 class YuNetFace:
     """libfacedetection's YuNet (PyPI ``yuface``) on a BGR uint8 image.
 
-    The image is resized so that its longer side lies in [min_side, max_side] (YuNet
-    slows down with the pixel count and misses faces in tiny frames); boxes are mapped
-    back to image pixels.
+    The image is shrunk so that its longer side is at most ``max_side`` (YuNet's time
+    grows with the pixel count); boxes are mapped back to image pixels.
 
     Args:
         score_thr: keep faces scoring above this, in [0, 1]
         max_side: longer image side the network sees at most (pixels)
-        min_side: longer image side the network sees at least (pixels)
     """
 
-    def __init__(self, score_thr: float = 0.5, max_side: int = 640,
-                 min_side: int = 0) -> None:
+    def __init__(self, score_thr: float = 0.5, max_side: int = 640) -> None:
         from yuface.yuface import detect  # the compiled network (the package's wrapper
         # casts boxes to uint16, wrapping faces that cross the image's top or left edge)
         self._detect = detect
         self.score_thr = score_thr
         self.max_side = max_side
-        self.min_side = min_side
 
     def __call__(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Raw face boxes of a (H, W, 3) BGR uint8 image.
@@ -76,7 +68,7 @@ class YuNetFace:
             tuple: boxes (N, 4) float32 x1, y1, x2, y2 in image pixels, and scores (N,)
             float32 in [0, 1], best first
         """
-        resized, scale = _resize_for_detection(image, self.max_side, self.min_side)
+        resized, scale = _shrink_for_detection(image, self.max_side)
         result = np.asarray(self._detect(np.ascontiguousarray(resized)), np.float32)
         result = result.reshape(-1, result.shape[-1] if result.size else 16)
         scores = result[:, 0] / 100
@@ -112,7 +104,7 @@ class HaarCascadeFace:
     def __call__(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Raw face boxes (N, 4) float32 x1, y1, x2, y2 and scores (N,) (all 1), largest
         first."""
-        resized, scale = _resize_for_detection(image, self.max_side, 0)
+        resized, scale = _shrink_for_detection(image, self.max_side)
         gray = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY) if resized.ndim == 3 else resized
         min_size = max(1, round(self.min_size * scale))
         faces = self.cascade.detectMultiScale(

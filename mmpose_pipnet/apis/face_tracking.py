@@ -8,7 +8,7 @@ matched to the tracks (:func:`~.face_detection.match_faces`), so
 a face keeps its id, unmatched detections start new tracks and tracks the detector no
 longer sees end. The landmarks of each track are smoothed with a One Euro filter.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -22,7 +22,7 @@ from .smoothing import OneEuroFilter
 class _Track:
     track_id: int
     box: np.ndarray  # (4,) x1, y1, x2, y2 pixels for the next frame
-    smoother: Optional[OneEuroFilter] = field(default=None)
+    smoother: Optional[OneEuroFilter] = None
 
 
 @dataclass

@@ -25,8 +25,7 @@ def open_video(source: Union[str, int]) -> cv2.VideoCapture:
 
 def process_video(source: Union[str, int], tracker: FaceTracker,
                   out_video: Optional[str] = None, out_json: Optional[str] = None,
-                  show: bool = False, max_frames: Optional[int] = None,
-                  draw_fps: bool = True) -> Dict:
+                  show: bool = False, max_frames: Optional[int] = None) -> Dict:
     """Track faces in every frame; write the drawn video (mp4) and per-frame json.
 
     Timestamps come from the file's frame rate (webcam: the wall clock), so smoothing is
@@ -51,7 +50,6 @@ def process_video(source: Union[str, int], tracker: FaceTracker,
         total = min(total or max_frames, max_frames)
     writer, records, frames, with_faces = None, [], 0, 0
     start = time.perf_counter()
-    fps = None
     try:
         with tqdm(total=total, desc='frames') as progress:
             while max_frames is None or frames < max_frames:
@@ -68,7 +66,7 @@ def process_video(source: Union[str, int], tracker: FaceTracker,
                     records.append(dict(frame=frames - 1, time=round(timestamp, 4),
                                         faces=faces.to_list()))
                 if out_video or show:
-                    canvas = draw_faces(frame, faces, fps=fps if draw_fps else None)
+                    canvas = draw_faces(frame, faces, fps=fps)
                     if out_video:
                         if writer is None:
                             if osp.dirname(out_video):

@@ -92,7 +92,8 @@ def video_figures(tmp: str, frames: int) -> dict:
     video_fps = process_video(clip, tracker)['fps']
     frame = cv2.VideoCapture(clip).read()[1]
     boxes = landmarker.detect(frame)[:, :4]
-    crop = np.zeros((1, 3, 192, 192), np.float32)
+    width, height = landmarker.predictor.input_size
+    crop = np.zeros((1, 3, height, width), np.float32)
     session = landmarker.predictor.session
     detectors = {name: FaceDetector.from_config(osp.join(REPO, 'configs', 'face_detection',
                                                          f'{name}.py'))
