@@ -3,7 +3,10 @@
 # train.csv, val.csv and images/ (a symlink; default ../shared/data/ytf68), and the csv files
 # converted to COCO-style json in data/ytf68_coco/, plus a split BY PERSON of train.csv +
 # val.csv (data/ytf68_person/{train,held_out}.csv -> ytf68_person_{train,held_out}.json:
-# 2809 faces of 278 people / 750 faces of 70 others). Idempotent.
+# 2809 faces of 278 people / 750 faces of 70 others), data/ytf68_person/pool (links to the
+# unlabelled frames of people not held out) and, for the STC experiment, 15% of the training
+# part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json).
+# Idempotent.
 #   bash tools/prepare_ytf68.sh [YTF68_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,14 +18,21 @@ mkdir -p data
 ln -sfn "$SRC" data/ytf68
 PY=.venv/bin/python
 if [ ! -s data/ytf68_person/held_out.csv ] || [ data/ytf68_person/held_out.csv -ot "$SRC/val.csv" ] \
-    || [ data/ytf68_person/held_out.csv -ot "$SRC/train.csv" ]; then
+    || [ data/ytf68_person/held_out.csv -ot "$SRC/train.csv" ] || [ ! -d data/ytf68_person/pool ]; then
   $PY tools/dataset_converters/split_by_person.py data/ytf68/train.csv data/ytf68/val.csv \
-    --out-train data/ytf68_person/train.csv --out-held-out data/ytf68_person/held_out.csv
+    --out-train data/ytf68_person/train.csv --out-held-out data/ytf68_person/held_out.csv \
+    --pool data/ytf68/unlabeled --out-pool data/ytf68_person/pool
+fi
+if [ ! -s data/ytf68_stc/labelled.csv ] || [ data/ytf68_stc/labelled.csv -ot data/ytf68_person/train.csv ]; then
+  $PY tools/dataset_converters/split_by_person.py data/ytf68_person/train.csv \
+    --held-out-fraction 0.85 --out-train data/ytf68_stc/labelled.csv \
+    --out-held-out data/ytf68_stc/not_labelled.csv
 fi
 for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
-    data/ytf68_person/held_out.csv; do
+    data/ytf68_person/held_out.csv data/ytf68_stc/labelled.csv; do
   name=$(basename "$csv" .csv)
   [[ $csv == data/ytf68_person/* ]] && name=person_$name
+  [[ $csv == data/ytf68_stc/* ]] && name=stc_$name
   out=data/ytf68_coco/ytf68_$name.json
   if [ ! -s "$out" ] || [ "$out" -ot "$csv" ]; then
     $PY tools/dataset_converters/landmark_csv_to_coco.py "$csv" \

@@ -17,8 +17,9 @@ from PIL import Image
 from tqdm import tqdm
 
 
-def _annotation(points: np.ndarray, image_id: int, box_scale: float) -> Dict:
-    """One COCO annotation for (K, 2) points in image pixels (all labelled, v = 1)."""
+def landmark_annotation(points: np.ndarray, image_id: int, box_scale: float = 1.0) -> Dict:
+    """One COCO annotation (id = ``image_id``) for (K, 2) points in image pixels, all
+    labelled (v = 1), boxed by the points' square extent times ``box_scale``."""
     lo, hi = points.min(0), points.max(0)
     center = (lo + hi) / 2
     side = float((hi - lo).max()) * box_scale
@@ -29,13 +30,17 @@ def _annotation(points: np.ndarray, image_id: int, box_scale: float) -> Dict:
                 area=side * side, center=center.round(3).tolist(), scale=side / 200.0)
 
 
-def _write_coco(images: List[Dict], annotations: List[Dict], out_file: str) -> None:
+def write_coco(images: List[Dict], annotations: List[Dict], out_file: str) -> None:
+    """Write a one-category ('face') COCO json atomically: a reader never sees half a
+    file, and a crash while writing leaves the previous file (if any) in place."""
     categories = [dict(id=1, name='face', supercategory='person', keypoints=[],
                        skeleton=[])]
     if osp.dirname(out_file):
         os.makedirs(osp.dirname(out_file), exist_ok=True)
-    with open(out_file, 'w') as f:
+    tmp_file = f'{out_file}.tmp{os.getpid()}'
+    with open(tmp_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+    os.replace(tmp_file, out_file)
 
 
 def _image_entry(image_root: str, file_name: str, image_id: int) -> Dict:
@@ -80,8 +85,8 @@ def landmark_csv_to_coco(csv_file: str, image_root: str, out_file: str,
                              f'inf)')
         image_id = len(images) + 1
         images.append(_image_entry(image_root, row[0], image_id))
-        annotations.append(_annotation(points, image_id, box_scale))
-    _write_coco(images, annotations, out_file)
+        annotations.append(landmark_annotation(points, image_id, box_scale))
+    write_coco(images, annotations, out_file)
     return len(annotations), num_points
 
 
@@ -116,6 +121,6 @@ def pts_folder_to_coco(root: str, out_file: str, box_scale: float = 1.0,
             raise FileNotFoundError(f'{pts}: no image beside it ({", ".join(image_exts)})')
         image_id = len(images) + 1
         images.append(_image_entry(root, osp.relpath(image, root), image_id))
-        annotations.append(_annotation(read_pts(pts), image_id, box_scale))
-    _write_coco(images, annotations, out_file)
+        annotations.append(landmark_annotation(read_pts(pts), image_id, box_scale))
+    write_coco(images, annotations, out_file)
     return len(annotations)

@@ -86,3 +86,29 @@ def split_csv_by_person(csv_files: Sequence[str], out_train: str, out_held_out: 
     return dict(train_faces=len(parts[out_train]),
                 train_people=len(set(people) - held_out),
                 held_out_faces=len(parts[out_held_out]), held_out_people=len(held_out))
+
+
+def link_pool_without_people(pool_dir: str, exclude_csv: str, out_dir: str) -> Dict[str, int]:
+    """Symlink into ``out_dir`` the images of ``pool_dir`` whose person is not in
+    ``exclude_csv`` (e.g. the held-out people), so that a self-training pool never holds
+    frames of the people it is evaluated on. ``out_dir`` is emptied of links first.
+
+    Returns:
+        dict: ``linked`` and ``excluded`` image counts
+    """
+    _, rows = _read_rows([exclude_csv])
+    excluded_people = {person_of(row[0]) for row in rows}
+    if not osp.isdir(pool_dir):
+        raise FileNotFoundError(f'pool folder {pool_dir} not found')
+    os.makedirs(out_dir, exist_ok=True)
+    for name in os.listdir(out_dir):
+        if osp.islink(osp.join(out_dir, name)):
+            os.remove(osp.join(out_dir, name))
+    counts = dict(linked=0, excluded=0)
+    for name in sorted(os.listdir(pool_dir)):
+        if person_of(name) in excluded_people:
+            counts['excluded'] += 1
+            continue
+        os.symlink(osp.abspath(osp.join(pool_dir, name)), osp.join(out_dir, name))
+        counts['linked'] += 1
+    return counts

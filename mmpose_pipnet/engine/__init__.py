@@ -1,3 +1,4 @@
 from .hooks import KeypointCountCheckHook
+from .stc_loop import STCTrainLoop
 
-__all__ = ['KeypointCountCheckHook']
+__all__ = ['KeypointCountCheckHook', 'STCTrainLoop']

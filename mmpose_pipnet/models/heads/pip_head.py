@@ -12,6 +12,8 @@ from torch import Tensor, nn
 
 #: Score-map loss weight by stride (reference section 4).
 CLS_WEIGHT_BY_STRIDE = {16: 50.0, 32: 10.0, 64: 8.0, 128: 4.0}
+#: STC tasks (reference section 8) -> how many 2x2 max-pools precede the score map.
+STC_TASK_POOLS = {'std': 0, 'cls2': 1, 'cls3': 2}
 
 
 def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn.Sequential:
@@ -54,6 +56,15 @@ class PIPHead(BaseHead):
     ``loss_offset + loss_nb = w_reg * (L1(x) + L1(y) + L1(nb_x) + L1(nb_y))``, each an L1
     mean over the valid points (neighbours: valid when both ends are) at the ground-truth
     cell. With every point valid this equals the reference loss.
+
+    Self-training (STC, reference section 8): a sample whose metainfo ``stc_task`` is
+    ``'cls2'`` or ``'cls3'`` (set by :class:`STCTaskDataset` on pseudo-labelled data)
+    supervises only the score map of the feature map max-pooled 2x2 once (stride x2) or
+    twice (stride x4), through the same ``cls_layer``; ``'std'`` (the default) supervises
+    everything at the head's stride. Each term is a mean over its own valid samples, so a
+    batch of ``std`` samples gives the plain loss and the keys ``loss_cls2`` /
+    ``loss_cls3`` appear only when such samples are in the batch. Pooling uses
+    ``ceil_mode`` so a 6x6 grid gives 3x3 and 2x2 maps (the reference's 8x8: 4x4, 2x2).
 
     Args:
         in_channels (int): channels of the backbone's last feature map
@@ -154,7 +165,10 @@ class PIPHead(BaseHead):
 
     def forward(self, feats: Tuple[Tensor]) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """(cls, off_x, off_y, nb_x, nb_y) from the last feature map (see class doc)."""
-        x = self.stride_adapter(feats[-1])
+        return self._maps(self.stride_adapter(feats[-1]))
+
+    def _maps(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """The five 1x1 convs on a feature map already at the head's stride."""
         return (self.cls_layer(x), self.x_layer(x), self.y_layer(x), self.nb_x_layer(x),
                 self.nb_y_layer(x))
 
@@ -204,7 +218,8 @@ class PIPHead(BaseHead):
         """Masked PIPNet loss (see class doc) from the labels of ``PIPLabel.encode``."""
         self._check_inputs(feats, batch_data_samples)
         # losses in float32 also under AMP (fp16 labels would misplace the targets)
-        cls, off_x, off_y, nb_x, nb_y = (o.float() for o in self.forward(feats))
+        x = self.stride_adapter(feats[-1])
+        cls, off_x, off_y, nb_x, nb_y = (o.float() for o in self._maps(x))
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
         labels = torch.cat([d.gt_instance_labels.keypoint_labels
@@ -214,14 +229,26 @@ class PIPHead(BaseHead):
                              f'the head num_keypoints={num_points}')
         weights = torch.cat([d.gt_instance_labels.keypoint_weights
                              for d in batch_data_samples]).to(cls)  # (B, K)
+        pools = self._stc_pools(batch_data_samples).to(cls.device)  # (B,)
+        coarse_weights = {n: weights * (pools == n)[:, None] for n in (1, 2)
+                          if bool((pools == n).any())}
+        weights = weights * (pools == 0)[:, None]
         targets = self.decoder.grid_targets(labels, weights, (width, height))
         cells, offsets = targets['cells'], targets['offsets']
         nb_offsets, nb_weights = targets['nb_offsets'], targets['nb_weights']
 
-        flat_cls = cls.reshape(batch, num_points, height * width)
-        target = torch.zeros_like(flat_cls).scatter_(2, cells[..., None], 1.0)
-        cls_err = ((flat_cls - target) ** 2).mean(-1)  # (B, K)
-        loss_cls = (cls_err * weights).sum() / weights.sum().clamp(min=1)
+        losses = dict(loss_cls=self.loss_cls_weight * self._masked_cls_loss(cls, cells,
+                                                                            weights))
+        if coarse_weights:
+            for num_pools in (1, 2):
+                x = nn.functional.max_pool2d(x, 2, ceil_mode=True)
+                if num_pools in coarse_weights:
+                    coarse_cls = self.cls_layer(x).float()
+                    coarse_cells = self._coarse_cells(labels, (width, height), num_pools,
+                                                      coarse_cls.shape[-1])
+                    losses[f'loss_cls{num_pools + 1}'] = self.loss_cls_weight * \
+                        self._masked_cls_loss(coarse_cls, coarse_cells,
+                                              coarse_weights[num_pools])
 
         def at_cell(maps: Tensor, per_point: int) -> Tensor:
             maps = maps.reshape(batch, num_points, per_point, height * width)
@@ -235,6 +262,42 @@ class PIPHead(BaseHead):
                        masked_l1(at_cell(off_y, 1)[..., 0], offsets[..., 1], weights))
         loss_nb = (masked_l1(at_cell(nb_x, num_nb), nb_offsets[..., 0], nb_weights) +
                    masked_l1(at_cell(nb_y, num_nb), nb_offsets[..., 1], nb_weights))
-        return dict(loss_cls=self.loss_cls_weight * loss_cls,
-                    loss_offset=self.loss_reg_weight * loss_offset,
-                    loss_nb=self.loss_reg_weight * loss_nb)
+        losses.update(loss_offset=self.loss_reg_weight * loss_offset,
+                      loss_nb=self.loss_reg_weight * loss_nb)
+        return losses
+
+    @staticmethod
+    def _stc_pools(batch_data_samples: OptSampleList) -> Tensor:
+        """(B,) number of 2x2 max-pools before each sample's supervised score map."""
+        tasks = [d.metainfo.get('stc_task', 'std') for d in batch_data_samples]
+        unknown = set(tasks) - set(STC_TASK_POOLS)
+        if unknown:
+            raise ValueError(f'PIPHead.loss: unknown stc_task {sorted(unknown)}; expected '
+                             f'one of {list(STC_TASK_POOLS)}')
+        return torch.tensor([STC_TASK_POOLS[t] for t in tasks])
+
+    @staticmethod
+    def _masked_cls_loss(cls: Tensor, cells: Tensor, weights: Tensor) -> Tensor:
+        """MSE of raw logits (B, K, H, W) against one-hot maps at ``cells`` (B, K) (flat
+        indices), averaged over the maps of points with weight 1 (weights (B, K))."""
+        batch, num_points, height, width = cls.shape
+        flat_cls = cls.reshape(batch, num_points, height * width)
+        target = torch.zeros_like(flat_cls).scatter_(2, cells[..., None], 1.0)
+        cls_err = ((flat_cls - target) ** 2).mean(-1)  # (B, K)
+        return (cls_err * weights).sum() / weights.sum().clamp(min=1)
+
+    @staticmethod
+    def _coarse_cells(labels: Tensor, grid: Tuple[int, int], num_pools: int,
+                      coarse_width: int) -> Tensor:
+        """Flat cell indices (B, K) on the grid after ``num_pools`` ceil-mode 2x2 pools.
+
+        Args:
+            labels: (B, K, 2) keypoints normalised to the crop
+            grid: (W, H) cells of the head's own grid
+            num_pools: 1 or 2; a coarse cell spans ``2 ** num_pools`` head cells
+            coarse_width: columns of the pooled grid, ``ceil(W / 2 ** num_pools)``
+        """
+        size = labels.new_tensor(grid) / 2 ** num_pools  # coarse cells per crop side
+        limit = torch.ceil(size) - 1
+        cell = torch.minimum(torch.floor(labels * size).clamp(min=0), limit).long()
+        return cell[..., 1] * coarse_width + cell[..., 0]

@@ -1,0 +1,258 @@
+"""Self-training with curriculum: the per-task loss masks, the unlabelled pool, the
+pseudo-label files, and a tiny STC run killed between rounds and within a round."""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmpose.datasets import Face300WDataset
+
+from conftest import CONFIGS, FACE_SAMPLES, REPO
+from mmpose_pipnet.datasets import STCTaskDataset, UnlabeledFaceDataset, write_pseudo_labels
+from test_pip_head import build_head, samples_from
+
+W300 = f'{FACE_SAMPLES}/300w'
+META = dict(from_file='configs/_base_/datasets/300w.py')
+
+
+def with_tasks(samples, tasks):
+    for sample, task in zip(samples, tasks):
+        sample.set_metainfo(dict(stc_task=task))
+    return samples
+
+
+def test_task_masks_hand_computed():
+    """cls2/cls3 samples supervise only the max-pooled score map, through the same cls
+    conv, at the coarse cell floor(x * W / 2**n); std samples everything else."""
+    torch.manual_seed(0)
+    head = build_head(size=192)  # 6x6 grid; pooled 3x3 and 2x2 (ceil mode)
+    feats = torch.randn(3, 8, 6, 6)
+    rng = np.random.default_rng(1)
+    labels = rng.uniform(0, 1, (3, 68, 2))
+    labels[1, 0] = labels[2, 0] = [0.9, 0.6]
+    samples = with_tasks(samples_from(labels, np.ones((3, 68))), ['std', 'cls2', 'cls3'])
+    losses = head.loss((feats, ), samples)
+    assert set(losses) == {'loss_cls', 'loss_cls2', 'loss_cls3', 'loss_offset', 'loss_nb'}
+    # std terms: exactly the plain loss of the std sample alone
+    alone = head.loss((feats[:1], ), samples_from(labels[:1], np.ones((1, 68))))
+    for key in alone:
+        assert losses[key].item() == pytest.approx(alone[key].item(), rel=1e-6), key
+    # cls2 by hand: one 2x2 max-pool (3x3 map), one-hot at floor(x * 3)
+    for index, pools, grid in [(1, 1, 3), (2, 2, 2)]:
+        pooled = feats[index:index + 1]
+        for _ in range(pools):
+            pooled = torch.nn.functional.max_pool2d(pooled, 2, ceil_mode=True)
+        logits = head.cls_layer(pooled)[0].detach().numpy()  # (68, grid, grid)
+        assert logits.shape[1:] == (grid, grid)
+        cells = np.minimum(np.floor(labels[index] * 6 / 2 ** pools), grid - 1).astype(int)
+        target = np.zeros_like(logits)
+        target[np.arange(68), cells[:, 1], cells[:, 0]] = 1
+        expected = 10 * ((logits - target) ** 2).mean()
+        assert losses[f'loss_cls{pools + 1}'].item() == pytest.approx(expected, rel=1e-5)
+    # literal cells of (x=0.9, y=0.6) = (173, 115) crop px: cls2 cells are 64 px, (2, 1) on
+    # 3x3; cls3 cells 128 px, (1, 0) on 2x2
+    assert head._coarse_cells(torch.tensor([[[0.9, 0.6]]]), (6, 6), 1, 3).item() == 1 * 3 + 2
+    assert head._coarse_cells(torch.tensor([[[0.9, 0.6]]]), (6, 6), 2, 2).item() == 0 * 2 + 1
+    # the coarse losses train the cls conv only, never the offset/neighbour convs
+    head.zero_grad()
+    (losses['loss_cls2'] + losses['loss_cls3']).backward()
+    assert head.cls_layer.weight.grad.abs().sum() > 0
+    for layer in (head.x_layer, head.y_layer, head.nb_x_layer, head.nb_y_layer):
+        assert layer.weight.grad is None or layer.weight.grad.abs().sum() == 0
+
+
+def test_coarse_samples_do_not_touch_the_std_terms():
+    head = build_head(size=256)
+    feats = (torch.randn(2, 8, 8, 8), )
+    labels = np.random.default_rng(2).uniform(0, 1, (2, 68, 2))
+    base = head.loss(feats, with_tasks(samples_from(labels, np.ones((2, 68))),
+                                       ['std', 'cls3']))
+    moved = labels.copy()
+    moved[1] = 1 - moved[1]
+    again = head.loss(feats, with_tasks(samples_from(moved, np.ones((2, 68))),
+                                        ['std', 'cls3']))
+    for key in ('loss_cls', 'loss_offset', 'loss_nb'):
+        assert again[key].item() == pytest.approx(base[key].item(), rel=1e-6), key
+    assert again['loss_cls3'].item() != pytest.approx(base['loss_cls3'].item())
+    plain = head.loss(feats, samples_from(labels, np.ones((2, 68))))
+    assert set(plain) == {'loss_cls', 'loss_offset', 'loss_nb'}
+    with pytest.raises(ValueError, match='unknown stc_task'):
+        head.loss(feats, with_tasks(samples_from(labels, np.ones((2, 68))), ['std', 'x']))
+
+
+def pool_folder(tmp_path, names=('300w/indoor_020.png', '300wlp/AFW_134212_1_0.jpg',
+                                 '300wlp/AFW_134212_2_0.jpg')):
+    folder = tmp_path / 'pool'
+    folder.mkdir()
+    for name in names:
+        os.symlink(f'{FACE_SAMPLES}/{name}', folder / osp.basename(name))
+    return folder
+
+
+@pytest.mark.shared_data
+def test_unlabeled_pool_boxes_detector_whole_image_and_bad_files(tmp_path):
+    folder = pool_folder(tmp_path)
+    (folder / 'empty.jpg').write_bytes(b'')  # unreadable: skipped with a count
+    (folder / 'notes.txt').write_text('not an image')
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text(json.dumps({'indoor_020.png': [10, 20, 110, 140]}))
+    pool = UnlabeledFaceDataset(data_prefix=dict(img=str(folder)), metainfo=META,
+                                boxes_file=str(boxes), test_mode=True)
+    by_name = {osp.basename(d['img_path']): d for d in pool}
+    assert sorted(by_name) == ['AFW_134212_1_0.jpg', 'AFW_134212_2_0.jpg', 'indoor_020.png']
+    np.testing.assert_allclose(by_name['indoor_020.png']['bbox'], [[10, 20, 110, 140]])
+    # detector boxes on the 300W-LP faces: around the labelled landmarks
+    with open(f'{FACE_SAMPLES}/300wlp/test_300wlp.json') as f:
+        coco = json.load(f)
+    for image in coco['images']:
+        ann = next(a for a in coco['annotations'] if a['image_id'] == image['id'])
+        points = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
+        box = by_name[image['file_name']]['bbox'][0]
+        centre = (box[:2] + box[2:]) / 2
+        side = np.sqrt(np.prod(box[2:] - box[:2]))
+        extent = np.ptp(points, 0).max()
+        assert np.abs(centre - (points.min(0) + points.max(0)) / 2).max() < 0.2 * extent
+        assert 0.7 < side / extent < 1.4
+    whole = UnlabeledFaceDataset(data_prefix=dict(img=str(folder)), metainfo=META,
+                                 box_source='whole_image')
+    for info in whole:
+        height, width = info['img_shape']
+        np.testing.assert_allclose(info['bbox'], [[0, 0, width, height]])
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(ValueError, match='unlabelled pool is empty'):
+        UnlabeledFaceDataset(data_prefix=dict(img=str(empty)), metainfo=META)
+    with pytest.raises(FileNotFoundError, match='not found'):
+        UnlabeledFaceDataset(data_prefix=dict(img=str(tmp_path / 'nope')), metainfo=META)
+    with pytest.raises(ValueError, match='metainfo'):
+        UnlabeledFaceDataset(data_prefix=dict(img=str(folder)))
+
+
+@pytest.mark.shared_data
+def test_pseudo_labels_read_back_like_labelled_data(tmp_path):
+    """Predictions -> json -> Face300WDataset: the points come back, boxed by their tight
+    square as the labelled converter does, and tagged with the round's task."""
+    with open(f'{W300}/test_300w.json') as f:
+        coco = json.load(f)
+    records = []
+    for image in coco['images']:
+        ann = next(a for a in coco['annotations'] if a['image_id'] == image['id'])
+        points = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
+        records.append(dict(img_path=f'{W300}/{image["file_name"]}',
+                            ori_shape=(image['height'], image['width']), keypoints=points,
+                            keypoint_scores=np.full(68, 0.9 if len(records) else 0.2)))
+    out = tmp_path / 'round_1.json'
+    assert write_pseudo_labels(records, W300, str(out)) == 2
+    assert not [p for p in os.listdir(tmp_path) if '.tmp' in p]
+    dataset = Face300WDataset(ann_file=str(out), data_prefix=dict(img=W300 + '/'),
+                              pipeline=[dict(type='LoadImage'),
+                                        dict(type='GetBBoxCenterScale'),
+                                        dict(type='TopdownAffine', input_size=(192, 192)),
+                                        dict(type='GenerateTarget',
+                                             encoder=dict(type='PIPLabel',
+                                                          input_size=(192, 192))),
+                                        dict(type='PackPoseInputs')])
+    assert len(dataset) == 2 and dataset[0]['data_samples'].gt_instance_labels
+    for index, record in enumerate(records):
+        info = dataset.get_data_info(index)
+        np.testing.assert_allclose(info['keypoints'][0], record['keypoints'], atol=1e-3)
+        box = info['bbox'][0]
+        extent = np.ptp(record['keypoints'], 0).max()
+        assert box[2] - box[0] == pytest.approx(extent, rel=1e-4)
+    tagged = STCTaskDataset(dataset, 'cls3')
+    assert tagged[0]['data_samples'].metainfo['stc_task'] == 'cls3'
+    assert len(tagged) == 2 and tagged.metainfo['num_keypoints'] == 68
+    with pytest.raises(ValueError, match='task'):
+        STCTaskDataset(dataset, 'cls4')
+    # the optional confidence filter keeps the confident face only
+    assert write_pseudo_labels(records, W300, str(out), score_thr=0.5) == 1
+
+
+TINY_CONFIG = """
+_base_ = ['{base}']
+custom_imports = dict(imports=['mmpose_pipnet', 'stc_test_hooks'], allow_failed_imports=False)
+custom_hooks = [dict(type='STCRunProbe')]
+default_hooks = dict(logger=dict(interval=1))
+train_cfg = dict(epochs_per_round=2, curriculum=['cls3', 'cls2'], pseudo_label_batch_size=2,
+                 unlabeled_dataset=dict(data_root='{pool_root}', data_prefix=dict(img='pool/')))
+fixture = dict(data_root='{w300}', ann_file='test_300w.json', data_prefix=dict(img=''))
+train_dataloader = dict(batch_size=2, dataset=fixture)
+val_dataloader = dict(batch_size=2, dataset=fixture)
+test_dataloader = val_dataloader
+"""
+
+
+def train(config, work_dir, kill_at_epoch=None, resume=False):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'), REPO]))
+    env.pop('STC_KILL_AT_EPOCH', None)
+    if kill_at_epoch is not None:
+        env['STC_KILL_AT_EPOCH'] = str(kill_at_epoch)
+    command = [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir)]
+    result = subprocess.run(command + ['--resume'] * resume, cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    expected = -9 if kill_at_epoch is not None else 0
+    assert result.returncode == expected, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_tiny_stc_run_survives_kills_between_and_within_rounds(tmp_path):
+    """2 rounds (cls3, cls2) of 2 epochs on the 300W fixture + 3 unlabelled fixture faces.
+    Killed (SIGKILL) after round 1's pseudo-labels were written, resumed, killed again in
+    round 1's second epoch, resumed to the end: every epoch ran exactly once, in the
+    curriculum's order, and round 1's pseudo-labels were re-used, not redone."""
+    pool_folder(tmp_path)
+    config = tmp_path / 'tiny_stc.py'
+    config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
+                                         pool_root=tmp_path, w300=W300))
+    work = tmp_path / 'work'
+    train(config, work, kill_at_epoch=2)  # round 1 set up (pseudo-labels), no step yet
+    stc = work / 'stc'
+    round1 = stc / 'round_1_pseudo_labels.json'
+    assert round1.is_file() and not (stc / 'round_2_pseudo_labels.json').exists()
+    written_at = round1.stat().st_mtime_ns
+    log = train(config, work, kill_at_epoch=3, resume=True)  # inside round 1
+    assert 're-using' in log and 'round_1_pseudo_labels.json' in log
+    log = train(config, work, resume=True)
+    assert 'STC round 1' not in log and 'STC round 2/2: task cls2' in log
+    assert round1.stat().st_mtime_ns == written_at
+
+    with open(work / 'probe.jsonl') as f:
+        probe = [json.loads(line) for line in f]
+    epochs = [p['epoch'] for p in probe]
+    assert epochs == sorted(epochs) and sorted(set(epochs)) == list(range(6))
+    assert len([p for p in probe if p['epoch'] == 0]) == 1  # round 0 ran once: 1 batch
+    tasks = {e: set().union(*(p['tasks'] for p in probe if p['epoch'] == e))
+             for e in range(6)}
+    assert tasks[0] == tasks[1] == {'std'}
+    assert tasks[2] == tasks[3] == {'std', 'cls3'}
+    assert tasks[4] == tasks[5] == {'std', 'cls2'}
+    for p in probe:
+        assert ('loss_cls3' in p['losses']) == ('cls3' in p['tasks'])
+        assert ('loss_cls2' in p['losses']) == ('cls2' in p['tasks'])
+
+    with open(stc / 'rounds.json') as f:
+        rounds = json.load(f)
+    assert [(r['round'], r['task']) for r in rounds] == [(0, 'std'), (1, 'cls3'),
+                                                         (2, 'cls2')]
+    assert all(np.isfinite(r['metrics']['NME']) for r in rounds)
+    assert [r['pseudo_labelled_faces'] for r in rounds] == [0, 3, 3]
+    for round_idx in (1, 2):
+        with open(stc / f'round_{round_idx}_pseudo_labels.json') as f:
+            coco = json.load(f)
+        assert {i['file_name'] for i in coco['images']} == {
+            'indoor_020.png', 'AFW_134212_1_0.jpg', 'AFW_134212_2_0.jpg'}
+        for ann in coco['annotations']:
+            assert len(ann['keypoints']) == 68 * 3 and len(ann['keypoint_scores']) == 68
+            assert np.isfinite(ann['keypoints']).all()
+    for round_idx in range(3):
+        checkpoint = torch.load(stc / f'round_{round_idx}.pth', map_location='cpu',
+                                weights_only=False)
+        assert checkpoint['meta']['stc_round'] == round_idx
+        assert checkpoint['meta']['dataset_meta']['num_keypoints'] == 68
