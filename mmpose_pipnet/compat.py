@@ -19,7 +19,19 @@ Applied once by ``import mmpose_pipnet`` (configs load the package through
    refuses for a CPU module. Where CUDA is unavailable the launcher skips ``set_device``,
    nccl becomes gloo and CPU modules are wrapped without ``device_ids``; on GPU machines
    nothing changes.
+4. Checkpoints survive a kill while saving: mmengine 0.10.7 writes files in place, so a
+   job killed mid-save leaves a truncated ``epoch_N.pth``, and one killed while writing
+   ``last_checkpoint`` leaves it empty (``--resume`` then fails). Local files are written
+   to a temporary name and renamed (atomic on POSIX), and ``--resume`` falls back to the
+   newest ``epoch_*.pth`` / ``iter_*.pth`` when ``last_checkpoint`` is empty or names a
+   missing file.
 """
+import glob
+import os
+import os.path as osp
+import re
+from typing import Optional
+
 import numpy as np
 import torch
 from mmpose_pipnet_torchvision_guard import prepare_torchvision
@@ -65,6 +77,50 @@ def _allow_cpu_distributed() -> None:
     MMDistributedDataParallel.__init__ = wrap_cpu_module
 
 
+def _atomic_write(filepath: str, obj, mode: str, **open_kwargs) -> None:
+    """Write ``obj`` to a temporary file beside ``filepath``, then rename it over."""
+    os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+    tmp_file = f'{filepath}.tmp{os.getpid()}'
+    try:
+        with open(tmp_file, mode, **open_kwargs) as f:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_file, filepath)
+    finally:
+        if osp.exists(tmp_file):
+            os.remove(tmp_file)
+
+
+def find_latest_checkpoint(path: str) -> Optional[str]:
+    """The checkpoint named in ``path/last_checkpoint`` if it exists, else the newest
+    ``epoch_N.pth`` / ``iter_N.pth`` in ``path`` (by N), else ``None``."""
+    save_file = osp.join(path, 'last_checkpoint')
+    if osp.isfile(save_file):
+        with open(save_file) as f:
+            named = f.read().strip()
+        if named and osp.isfile(named) and osp.getsize(named) > 0:
+            return named
+    numbered = [(int(m.group(1)), f) for f in glob.glob(osp.join(path, '*.pth'))
+                for m in [re.fullmatch(r'(?:epoch|iter)_(\d+)\.pth', osp.basename(f))] if m]
+    return max(numbered)[1] if numbered else None
+
+
+def _atomic_checkpoints() -> None:
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.runner import runner as runner_module
+
+    def put(self, obj: bytes, filepath) -> None:
+        _atomic_write(str(filepath), obj, 'wb')
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        _atomic_write(str(filepath), obj, 'w', encoding=encoding)
+
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+    runner_module.find_latest_checkpoint = find_latest_checkpoint
+
+
 def apply() -> None:
     """Apply every fix once (safe to call again)."""
     global _APPLIED
@@ -73,4 +129,5 @@ def apply() -> None:
     prepare_torchvision()
     _register_checkpoint_globals()
     _allow_cpu_distributed()
+    _atomic_checkpoints()
     _APPLIED = True

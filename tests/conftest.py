@@ -1,5 +1,8 @@
 """Shared test helpers. Real data comes from ../shared beside the repository (read-only)."""
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import mmpose_pipnet  # noqa: F401  (stack fixes before anything imports torchvision)
 import pytest
@@ -20,3 +23,19 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if 'shared_data' in item.keywords:
                 item.add_marker(skip)
+
+
+def train_in_subprocess(config, work_dir, resume=False, **kill):
+    """tools/train.py in a subprocess with the test hooks importable; ``kill_at_epoch`` /
+    ``kill_at_iter`` make it die there by SIGKILL (see training_probe.py)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'), REPO]))
+    for key in ('KILL_AT_EPOCH', 'KILL_AT_ITER'):
+        env.pop(key, None)
+        if kill.get(key.lower()) is not None:
+            env[key] = str(kill[key.lower()])
+    command = [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir)]
+    result = subprocess.run(command + ['--resume'] * resume, cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    expected = -9 if kill else 0
+    assert result.returncode == expected, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr

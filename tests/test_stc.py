@@ -3,16 +3,13 @@ pseudo-label files, and a tiny STC run killed between rounds and within a round.
 import json
 import os
 import os.path as osp
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from mmpose.datasets import Face300WDataset
 
-from conftest import CONFIGS, FACE_SAMPLES, REPO
+from conftest import CONFIGS, FACE_SAMPLES, train_in_subprocess
 from mmpose_pipnet.datasets import STCTaskDataset, UnlabeledFaceDataset, write_pseudo_labels
 from test_pip_head import build_head, samples_from
 
@@ -175,8 +172,8 @@ def test_pseudo_labels_read_back_like_labelled_data(tmp_path):
 
 TINY_CONFIG = """
 _base_ = ['{base}']
-custom_imports = dict(imports=['mmpose_pipnet', 'stc_test_hooks'], allow_failed_imports=False)
-custom_hooks = [dict(type='STCRunProbe')]
+custom_imports = dict(imports=['mmpose_pipnet', 'training_probe'], allow_failed_imports=False)
+custom_hooks = [dict(type='TrainingProbe')]
 default_hooks = dict(logger=dict(interval=1))
 train_cfg = dict(epochs_per_round=2, curriculum=['cls3', 'cls2'], pseudo_label_batch_size=2,
                  unlabeled_dataset=dict(data_root='{pool_root}', data_prefix=dict(img='pool/')))
@@ -185,19 +182,6 @@ train_dataloader = dict(batch_size=2, dataset=fixture)
 val_dataloader = dict(batch_size=2, dataset=fixture)
 test_dataloader = val_dataloader
 """
-
-
-def train(config, work_dir, kill_at_epoch=None, resume=False):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'), REPO]))
-    env.pop('STC_KILL_AT_EPOCH', None)
-    if kill_at_epoch is not None:
-        env['STC_KILL_AT_EPOCH'] = str(kill_at_epoch)
-    command = [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir)]
-    result = subprocess.run(command + ['--resume'] * resume, cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=900)
-    expected = -9 if kill_at_epoch is not None else 0
-    assert result.returncode == expected, result.stdout[-2000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 @pytest.mark.slow
@@ -212,14 +196,14 @@ def test_tiny_stc_run_survives_kills_between_and_within_rounds(tmp_path):
     config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
                                          pool_root=tmp_path, w300=W300))
     work = tmp_path / 'work'
-    train(config, work, kill_at_epoch=2)  # round 1 set up (pseudo-labels), no step yet
+    train_in_subprocess(config, work, kill_at_epoch=2)  # round 1 set up (pseudo-labels), no step yet
     stc = work / 'stc'
     round1 = stc / 'round_1_pseudo_labels.json'
     assert round1.is_file() and not (stc / 'round_2_pseudo_labels.json').exists()
     written_at = round1.stat().st_mtime_ns
-    log = train(config, work, kill_at_epoch=3, resume=True)  # inside round 1
+    log = train_in_subprocess(config, work, kill_at_epoch=3, resume=True)  # inside round 1
     assert 're-using' in log and 'round_1_pseudo_labels.json' in log
-    log = train(config, work, resume=True)
+    log = train_in_subprocess(config, work, resume=True)
     assert 'STC round 1' not in log and 'STC round 2/2: task cls2' in log
     assert round1.stat().st_mtime_ns == written_at
 

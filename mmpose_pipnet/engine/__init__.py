@@ -1,4 +1,4 @@
-from .hooks import KeypointCountCheckHook
+from .hooks import KeypointCountCheckHook, RNGStateHook
 from .stc_loop import STCTrainLoop
 
-__all__ = ['KeypointCountCheckHook', 'STCTrainLoop']
+__all__ = ['KeypointCountCheckHook', 'RNGStateHook', 'STCTrainLoop']

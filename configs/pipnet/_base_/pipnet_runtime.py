@@ -19,6 +19,7 @@ auto_scale_lr = dict(base_batch_size=16)
 custom_hooks = [
     dict(type='SyncBuffersHook'),  # MMPose's default
     dict(type='KeypointCountCheckHook'),  # datasets vs head K, before the first batch
+    dict(type='RNGStateHook'),  # --resume continues the augmentations' random draws
 ]
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='NME',

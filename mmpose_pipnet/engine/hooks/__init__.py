@@ -1,3 +1,4 @@
 from .keypoint_count_check_hook import KeypointCountCheckHook
+from .rng_state_hook import RNGStateHook
 
-__all__ = ['KeypointCountCheckHook']
+__all__ = ['KeypointCountCheckHook', 'RNGStateHook']
