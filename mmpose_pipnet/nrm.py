@@ -11,6 +11,8 @@ from typing import Tuple
 
 import numpy as np
 
+from .utils.errors import InputError
+
 #: Mean faces shipped with the package (from the reference implementation, plus ytf68).
 BUILTIN_MEANFACES = ('WFLW', '300W', 'COFW', 'AFLW', 'LaPa', 'ytf68')
 _MEANFACE_DIR = osp.join(osp.dirname(__file__), 'meanfaces')
@@ -38,10 +40,10 @@ def load_meanface(name_or_path: str) -> np.ndarray:
     try:
         values = np.loadtxt(path, dtype=np.float64).reshape(-1)
     except ValueError as err:
-        raise ValueError(f'meanface file {path}: expected whitespace-separated floats '
+        raise InputError(f'meanface file {path}: expected whitespace-separated floats '
                          f'({err})') from None
     if values.size == 0 or values.size % 2:
-        raise ValueError(f'meanface file {path}: expected 2K floats (x0 y0 x1 y1 ...), '
+        raise InputError(f'meanface file {path}: expected 2K floats (x0 y0 x1 y1 ...), '
                          f'got {values.size}')
     return values.reshape(-1, 2)
 
@@ -64,22 +66,22 @@ def meanface_from_coco(ann_file: str) -> np.ndarray:
         anns = json.load(f).get('annotations', [])
     anns = [a for a in anns if a.get('num_keypoints', 1) > 0 and 'keypoints' in a]
     if not anns:
-        raise ValueError(f'{ann_file}: no annotations with keypoints')
+        raise InputError(f'{ann_file}: no annotations with keypoints')
     try:
         kpts = np.array([a['keypoints'] for a in anns], dtype=np.float64).reshape(
             len(anns), -1, 3)
         boxes = np.array([a['bbox'] for a in anns], dtype=np.float64).reshape(len(anns), 4)
     except (KeyError, ValueError) as err:
-        raise ValueError(f'{ann_file}: every annotation needs "keypoints" (K x [x, y, v], '
+        raise InputError(f'{ann_file}: every annotation needs "keypoints" (K x [x, y, v], '
                          f'the same K) and "bbox" [x, y, w, h] ({err!r})') from None
     if (boxes[:, 2:] <= 0).any():
-        raise ValueError(f'{ann_file}: every annotation needs a bbox [x, y, w, h] with w, h > 0')
+        raise InputError(f'{ann_file}: every annotation needs a bbox [x, y, w, h] with w, h > 0')
     norm = (kpts[..., :2] - boxes[:, None, :2]) / boxes[:, None, 2:]
     valid = (kpts[..., 2] > 0)[..., None]
     count = valid.sum(axis=0)
     if (count == 0).any():
         missing = np.flatnonzero(count[:, 0] == 0).tolist()
-        raise ValueError(f'{ann_file}: points {missing} are never labelled')
+        raise InputError(f'{ann_file}: points {missing} are never labelled')
     return (norm * valid).sum(axis=0) / count
 
 
@@ -96,7 +98,7 @@ def compute_neighbors(meanface: np.ndarray, num_nb: int) -> np.ndarray:
     """
     num_points = len(meanface)
     if not 0 < num_nb < num_points:
-        raise ValueError(f'num_nb={num_nb} must be in [1, K-1] for a mean face of '
+        raise InputError(f'num_nb={num_nb} must be in [1, K-1] for a mean face of '
                          f'K={num_points} points')
     d2 = ((meanface[:, None, :] - meanface[None, :, :]) ** 2).sum(-1)
     order = np.argsort(d2, axis=1, kind='stable')

@@ -12,6 +12,7 @@ import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from mmpose_pipnet.utils import InputError
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,7 +56,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         ours[0].outfile_prefix = args.nme_out
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--dump {args.dump}: expected a .pkl file')
+            raise InputError(f'--dump {args.dump}: expected a .pkl file')
         cfg.test_evaluator = [cfg.test_evaluator,
                               dict(type='DumpResults', out_file_path=args.dump)]
     if args.cfg_options is not None:
@@ -68,8 +69,11 @@ def main() -> None:
     for name, path in (('config', args.config), ('checkpoint', args.checkpoint)):
         if not osp.isfile(path):
             raise SystemExit(f'test: {name} file {path} not found')
-    cfg = merge_args(Config.fromfile(args.config), args)
-    metrics = Runner.from_cfg(cfg).test()
+    try:
+        cfg = merge_args(Config.fromfile(args.config), args)
+        metrics = Runner.from_cfg(cfg).test()
+    except InputError as error:  # a mistake in the data or config: one line, no traceback
+        raise SystemExit(f'test: {error}')
     if args.out:
         mmengine.dump(metrics, args.out)
 

@@ -11,7 +11,7 @@ import os.path as osp
 import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-from mmpose_pipnet.utils import tune_glibc_malloc
+from mmpose_pipnet.utils import InputError, tune_glibc_malloc
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,7 +62,10 @@ def main() -> None:
         raise SystemExit(f'train: config file {args.config} not found')
     tune_glibc_malloc()
     cfg = merge_args(Config.fromfile(args.config), args)
-    Runner.from_cfg(cfg).train()
+    try:
+        Runner.from_cfg(cfg).train()
+    except InputError as error:  # a mistake in the data or config: one line, no traceback
+        raise SystemExit(f'train: {error}')
 
 
 if __name__ == '__main__':

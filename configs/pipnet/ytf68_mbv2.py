@@ -27,7 +27,7 @@ model = dict(
 # The base pipelines with a 192 px crop. Boxes: the converter's tight square box of the 68
 # points, padded x1.25 by GetBBoxCenterScale.
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal', prob=0.5),
     dict(type='RandomBBoxTranslateRotate', max_shift=30 / 256, shift_prob=0.5,
@@ -40,7 +40,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')

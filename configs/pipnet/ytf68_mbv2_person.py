@@ -21,7 +21,7 @@ label_encoder = dict(type='PIPLabel', input_size=input_size)
 # truncated normal in [0.8, 1.2] (shift and rotation off here: ours below draws them
 # uniformly, as the reference; it adds its rotation to this one's zero).
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal', prob=0.5),
     dict(type='RandomBBoxTransform', shift_prob=0., rotate_prob=0., scale_factor=(0.8, 1.2),

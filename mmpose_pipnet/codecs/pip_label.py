@@ -8,6 +8,7 @@ from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
 from ..nrm import compute_neighbors, load_meanface, meanface_from_coco, reverse_index
+from ..utils.errors import InputError
 
 ArrayLike = Union[np.ndarray, Tensor]
 
@@ -69,10 +70,10 @@ class PIPLabel(BaseKeypointCodec):
         if num_keypoints is None:
             self.num_keypoints = num_keypoints = len(mean)
         if len(mean) != num_keypoints:
-            raise ValueError(f'PIPLabel: meanface {meanface!r} has K={len(mean)} points but '
+            raise InputError(f'PIPLabel: meanface {meanface!r} has K={len(mean)} points but '
                              f'num_keypoints={num_keypoints}')
         if not 0 < num_neighbors < num_keypoints:
-            raise ValueError(f'PIPLabel: num_neighbors={num_neighbors} must be in [1, K-1] '
+            raise InputError(f'PIPLabel: num_neighbors={num_neighbors} must be in [1, K-1] '
                              f'for K={num_keypoints} points')
         self.meanface = mean
         self.neighbors = compute_neighbors(mean, num_neighbors)  # (K, C)
@@ -80,7 +81,7 @@ class PIPLabel(BaseKeypointCodec):
 
     def _require_neighbors(self, caller: str) -> None:
         if self.neighbors is None:
-            raise ValueError(f'PIPLabel.{caller} needs the neighbours: build the codec with '
+            raise InputError(f'PIPLabel.{caller} needs the neighbours: build the codec with '
                              f'a meanface')
 
     def encode(self,
@@ -89,7 +90,7 @@ class PIPLabel(BaseKeypointCodec):
         """Keypoints in input-crop pixels (N, K, 2) -> normalised labels and weights."""
         if keypoints.ndim != 3 or (self.num_keypoints is not None and
                                    keypoints.shape[1] != self.num_keypoints):
-            raise ValueError(f'PIPLabel.encode: keypoints of shape {keypoints.shape}, '
+            raise InputError(f'PIPLabel.encode: keypoints of shape {keypoints.shape}, '
                              f'expected (N, {self.num_keypoints or "K"}, 2): the dataset '
                              f'and the codec disagree on K')
         if keypoints_visible is None:

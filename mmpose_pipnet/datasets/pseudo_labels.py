@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from torch.utils.data import ConcatDataset, Dataset
 
+from ..utils.errors import InputError
 from .converters import landmark_annotation, write_coco
 
 
@@ -59,7 +60,7 @@ class STCTaskDataset(Dataset):
     def __init__(self, dataset: Dataset, task: str) -> None:
         from ..models.heads.pip_head import STC_TASK_POOLS
         if task not in STC_TASK_POOLS:
-            raise ValueError(f'STCTaskDataset: task {task!r}, expected one of '
+            raise InputError(f'STCTaskDataset: task {task!r}, expected one of '
                              f'{list(STC_TASK_POOLS)}')
         self.dataset = dataset
         self.task = task

@@ -12,6 +12,8 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from tqdm import tqdm
 
+from ..utils.errors import InputError
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 #: How to box an image that the boxes file does not cover.
 BOX_SOURCES = ('detector', 'whole_image')
@@ -57,11 +59,11 @@ class UnlabeledFaceDataset(BaseCocoStyleDataset):
                  detector_config: Optional[str] = None,
                  **kwargs) -> None:
         if box_source not in BOX_SOURCES:
-            raise ValueError(f'UnlabeledFaceDataset: box_source={box_source!r}, expected one '
+            raise InputError(f'UnlabeledFaceDataset: box_source={box_source!r}, expected one '
                              f'of {BOX_SOURCES}')
         metainfo = kwargs.get('metainfo') or {}
         if 'num_keypoints' not in metainfo and 'from_file' not in metainfo:
-            raise ValueError('UnlabeledFaceDataset: metainfo must give the landmark set (the '
+            raise InputError('UnlabeledFaceDataset: metainfo must give the landmark set (the '
                              "labelled dataset's metainfo, or dict(from_file=...))")
         self.boxes_file = boxes_file
         self.box_source = box_source
@@ -85,7 +87,7 @@ class UnlabeledFaceDataset(BaseCocoStyleDataset):
             array = np.asarray(value, dtype=np.float32).reshape(-1, 4) if value else \
                 np.zeros((0, 4), np.float32)
             if not np.isfinite(array).all() or (array[:, 2:] <= array[:, :2]).any():
-                raise ValueError(f'{path}: boxes of {name!r} must be finite [x1, y1, x2, y2] '
+                raise InputError(f'{path}: boxes of {name!r} must be finite [x1, y1, x2, y2] '
                                  f'with x2 > x1 and y2 > y1, got {value}')
             boxes[name] = array
         return boxes
@@ -96,7 +98,7 @@ class UnlabeledFaceDataset(BaseCocoStyleDataset):
             raise FileNotFoundError(f'UnlabeledFaceDataset: image folder {folder} not found')
         names = list_images(folder)
         if not names:
-            raise ValueError(f'UnlabeledFaceDataset: no images ({"/".join(IMAGE_EXTENSIONS)}) '
+            raise InputError(f'UnlabeledFaceDataset: no images ({"/".join(IMAGE_EXTENSIONS)}) '
                              f'in {folder}: the unlabelled pool is empty')
         given = self._read_boxes_file()
         detector = None
@@ -136,6 +138,6 @@ class UnlabeledFaceDataset(BaseCocoStyleDataset):
             print_log(f'UnlabeledFaceDataset: no face found in {undetected} images; used the '
                       'whole image', logger='current', level=30)
         if not data_list:
-            raise ValueError(f'UnlabeledFaceDataset: none of the {len(names)} images in '
+            raise InputError(f'UnlabeledFaceDataset: none of the {len(names)} images in '
                              f'{folder} could be read')
         return data_list

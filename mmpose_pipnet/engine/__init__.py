@@ -1,4 +1,4 @@
-from .hooks import KeypointCountCheckHook, RNGStateHook
+from .hooks import AnnotationCheckHook, KeypointCountCheckHook, RNGStateHook
 from .stc_loop import STCTrainLoop
 
-__all__ = ['KeypointCountCheckHook', 'RNGStateHook', 'STCTrainLoop']
+__all__ = ['AnnotationCheckHook', 'KeypointCountCheckHook', 'RNGStateHook', 'STCTrainLoop']

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from ..datasets.pseudo_labels import (LabelledAndPseudoLabelled, STCTaskDataset,
                                       write_pseudo_labels)
 from ..models.heads.pip_head import STC_TASK_POOLS
+from ..utils.errors import InputError
 
 #: The reference's curriculum: the 2x2 map, then 4x4, then the full task three times.
 DEFAULT_CURRICULUM = ('cls3', 'cls2', 'std', 'std', 'std')
@@ -70,10 +71,10 @@ class STCTrainLoop(EpochBasedTrainLoop):
                  val_interval: Optional[int] = None) -> None:
         unknown = set(curriculum) - set(STC_TASK_POOLS)
         if unknown or not curriculum:
-            raise ValueError(f'STCTrainLoop: curriculum {list(curriculum)} must be a non-empty '
+            raise InputError(f'STCTrainLoop: curriculum {list(curriculum)} must be a non-empty '
                              f'list of {list(STC_TASK_POOLS)}')
         if not isinstance(dataloader, dict) or 'pipeline' not in dataloader.get('dataset', {}):
-            raise ValueError('STCTrainLoop: train_dataloader must be a config whose dataset '
+            raise InputError('STCTrainLoop: train_dataloader must be a config whose dataset '
                              'has a type and a pipeline (the pseudo-labelled faces reuse both)')
         self._labelled_loader_cfg = copy.deepcopy(dataloader)
         super().__init__(runner, dataloader,
@@ -101,7 +102,7 @@ class STCTrainLoop(EpochBasedTrainLoop):
         if 'pipeline' not in cfg:
             val_loader = self.runner.cfg.get('val_dataloader') or {}
             if 'pipeline' not in val_loader.get('dataset', {}):
-                raise ValueError('STCTrainLoop: give unlabeled_dataset a pipeline (there is '
+                raise InputError('STCTrainLoop: give unlabeled_dataset a pipeline (there is '
                                  'no val_dataloader pipeline to borrow)')
             cfg['pipeline'] = copy.deepcopy(val_loader['dataset']['pipeline'])
         return DATASETS.build(cfg)

@@ -19,6 +19,7 @@ auto_scale_lr = dict(base_batch_size=16)
 custom_hooks = [
     dict(type='SyncBuffersHook'),  # MMPose's default
     dict(type='KeypointCountCheckHook'),  # datasets vs head K, before the first batch
+    dict(type='AnnotationCheckHook'),  # points per face, NaN, absurd coordinates
     dict(type='RNGStateHook'),  # --resume continues the augmentations' random draws
 ]
 default_hooks = dict(
@@ -42,8 +43,10 @@ label_encoder = dict(type='PIPLabel', input_size=input_size)
 # DEVIATION (order): MMPose flips and jitters the box before cropping, so translated
 # content is real image rather than a black border; the photometric augmentations follow
 # on the crop. Probabilities and ranges are the reference's.
+# LoadFaceImage: MMPose's LoadImage with a one-line error naming an unreadable image;
+# dict(type='LoadFaceImage', on_error='skip') skips such images in training (counted).
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal', prob=0.5),
     dict(type='RandomBBoxTranslateRotate', max_shift=30 / 256, shift_prob=0.5,
@@ -56,7 +59,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')

@@ -1,5 +1,6 @@
+from .loading import LoadFaceImage
 from .paper_augmentations import (RandomBBoxTranslateRotate, RandomGaussianBlur,
                                   RandomGrayscale, RandomOcclusionBox)
 
-__all__ = ['RandomBBoxTranslateRotate', 'RandomOcclusionBox', 'RandomGaussianBlur',
-           'RandomGrayscale']
+__all__ = ['LoadFaceImage', 'RandomBBoxTranslateRotate', 'RandomOcclusionBox',
+           'RandomGaussianBlur', 'RandomGrayscale']

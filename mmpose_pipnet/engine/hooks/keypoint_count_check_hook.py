@@ -5,6 +5,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
+from ...utils.errors import InputError
+
 
 @HOOKS.register_module()
 class KeypointCountCheckHook(Hook):
@@ -23,7 +25,7 @@ class KeypointCountCheckHook(Hook):
         dataset = getattr(loader, 'dataset', None)
         data_k = getattr(dataset, 'metainfo', {}).get('num_keypoints')
         if head_k is not None and data_k is not None and head_k != data_k:
-            raise ValueError(f'{loader_name}: {type(dataset).__name__} has K={data_k} '
+            raise InputError(f'{loader_name}: {type(dataset).__name__} has K={data_k} '
                              f'keypoints but the head num_keypoints={head_k}')
 
     def before_train(self, runner) -> None:

@@ -10,6 +10,8 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
+from ...utils.errors import InputError
+
 #: Score-map loss weight by stride (reference section 4).
 CLS_WEIGHT_BY_STRIDE = {16: 50.0, 32: 10.0, 64: 8.0, 128: 4.0}
 #: STC tasks (reference section 8) -> how many 2x2 max-pools precede the score map.
@@ -27,7 +29,7 @@ def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn
     ratio = stride / backbone_stride
     steps = math.log2(ratio) if ratio > 0 else float('nan')
     if not steps.is_integer() or steps < -1:
-        raise ValueError(f'PIPHead: stride {stride} must be backbone_stride '
+        raise InputError(f'PIPHead: stride {stride} must be backbone_stride '
                          f'{backbone_stride} times 1/2, 1, 2, 4, ...')
     layers: List[nn.Module] = []
     if steps == -1:
@@ -94,24 +96,24 @@ class PIPHead(BaseHead):
                         dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)]
         super().__init__(init_cfg)
         if decoder is None:
-            raise ValueError('PIPHead needs a decoder (a PIPLabel codec config)')
+            raise InputError('PIPHead needs a decoder (a PIPLabel codec config)')
         self.decoder = KEYPOINT_CODECS.build(decoder)
         if self.decoder.neighbors is None:
-            raise ValueError('PIPHead: the decoder needs a meanface (the neighbours)')
+            raise InputError('PIPHead: the decoder needs a meanface (the neighbours)')
         if self.decoder.num_keypoints != num_keypoints:
-            raise ValueError(f'PIPHead: num_keypoints={num_keypoints} but the decoder (mean '
+            raise InputError(f'PIPHead: num_keypoints={num_keypoints} but the decoder (mean '
                              f'face) has K={self.decoder.num_keypoints}')
         self.in_channels = in_channels
         self.num_keypoints = num_keypoints
         self.num_neighbors = self.decoder.num_neighbors
         width, height = self.decoder.input_size
         if width % stride or height % stride:
-            raise ValueError(f'PIPHead: input_size {self.decoder.input_size} is not a '
+            raise InputError(f'PIPHead: input_size {self.decoder.input_size} is not a '
                              f'multiple of stride {stride}')
         self.stride = stride
         if loss_cls_weight is None:
             if self.stride not in CLS_WEIGHT_BY_STRIDE:
-                raise ValueError(f'PIPHead: no reference loss_cls_weight for stride '
+                raise InputError(f'PIPHead: no reference loss_cls_weight for stride '
                                  f'{self.stride}; set loss_cls_weight')
             loss_cls_weight = CLS_WEIGHT_BY_STRIDE[self.stride]
         self.loss_cls_weight = loss_cls_weight
@@ -137,7 +139,7 @@ class PIPHead(BaseHead):
             if weight is None:
                 continue
             if tuple(weight.shape[:2]) != (out_channels, in_channels):
-                raise ValueError(
+                raise InputError(
                     f'PIPHead: the checkpoint\'s {prefix}{layer}.weight is '
                     f'{tuple(weight.shape[:2])} (out, in channels) but this head needs '
                     f'{(out_channels, in_channels)} (K={self.num_keypoints}, num_nb='
@@ -151,16 +153,16 @@ class PIPHead(BaseHead):
         errors or silently misplaced keypoints."""
         channels = feats[-1].shape[1]
         if channels != self.in_channels:
-            raise ValueError(f'PIPHead: the backbone gives {channels} channels, in_channels='
+            raise InputError(f'PIPHead: the backbone gives {channels} channels, in_channels='
                              f'{self.in_channels}')
         meta = batch_data_samples[0].metainfo if batch_data_samples else {}
         data_points = len(meta.get('flip_indices', [])) or self.num_keypoints
         if data_points != self.num_keypoints:
-            raise ValueError(f'PIPHead: the dataset has K={data_points} keypoints '
+            raise InputError(f'PIPHead: the dataset has K={data_points} keypoints '
                              f'(flip_indices), the head num_keypoints={self.num_keypoints}')
         input_size = meta.get('input_size')
         if input_size is not None and tuple(input_size) != self.decoder.input_size:
-            raise ValueError(f'PIPHead: the pipeline crops {tuple(input_size)} but the '
+            raise InputError(f'PIPHead: the pipeline crops {tuple(input_size)} but the '
                              f'decoder input_size is {self.decoder.input_size}')
 
     def forward(self, feats: Tuple[Tensor]) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -187,7 +189,7 @@ class PIPHead(BaseHead):
         """
         if test_cfg.get('flip_test', False):
             if not (isinstance(feats, list) and len(feats) == 2):
-                raise ValueError('PIPHead.predict: flip_test expects [feats, flipped_feats]')
+                raise InputError('PIPHead.predict: flip_test expects [feats, flipped_feats]')
             self._check_inputs(feats[0], batch_data_samples)
             outputs = self.forward(feats[0])
             coords, scores = self.decoder.decode_normalized(*outputs)
@@ -225,7 +227,7 @@ class PIPHead(BaseHead):
         labels = torch.cat([d.gt_instance_labels.keypoint_labels
                             for d in batch_data_samples]).to(cls)  # (B, K, 2)
         if labels.shape[1] != num_points:
-            raise ValueError(f'PIPHead.loss: the data has K={labels.shape[1]} keypoints, '
+            raise InputError(f'PIPHead.loss: the data has K={labels.shape[1]} keypoints, '
                              f'the head num_keypoints={num_points}')
         weights = torch.cat([d.gt_instance_labels.keypoint_weights
                              for d in batch_data_samples]).to(cls)  # (B, K)
@@ -272,7 +274,7 @@ class PIPHead(BaseHead):
         tasks = [d.metainfo.get('stc_task', 'std') for d in batch_data_samples]
         unknown = set(tasks) - set(STC_TASK_POOLS)
         if unknown:
-            raise ValueError(f'PIPHead.loss: unknown stc_task {sorted(unknown)}; expected '
+            raise InputError(f'PIPHead.loss: unknown stc_task {sorted(unknown)}; expected '
                              f'one of {list(STC_TASK_POOLS)}')
         return torch.tensor([STC_TASK_POOLS[t] for t in tasks])
 
