@@ -12,7 +12,7 @@ import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils import InputError, check_data_files
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,6 +71,7 @@ def main() -> None:
             raise SystemExit(f'test: {name} file {path} not found')
     try:
         cfg = merge_args(Config.fromfile(args.config), args)
+        check_data_files(cfg, ['test_dataloader'])
         metrics = Runner.from_cfg(cfg).test()
     except InputError as error:  # a mistake in the data or config: one line, no traceback
         raise SystemExit(f'test: {error}')
