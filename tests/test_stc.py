@@ -240,3 +240,49 @@ def test_tiny_stc_run_survives_kills_between_and_within_rounds(tmp_path):
                                 weights_only=False)
         assert checkpoint['meta']['stc_round'] == round_idx
         assert checkpoint['meta']['dataset_meta']['num_keypoints'] == 68
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_distributed_pseudo_labels_are_gathered_in_order(tmp_path):
+    """2 CPU processes (gloo) through tools/dist_train.sh, 3 pool faces sharded 2 + 1: the
+    round-1 pseudo-label file holds every face once, equal to what the round-0 model
+    predicts for it in a single process."""
+    import subprocess
+    import sys
+
+    from mmengine.dataset import pseudo_collate
+    from mmpose.apis import init_model
+
+    from conftest import REPO
+
+    pool_folder(tmp_path)
+    config = tmp_path / 'dist_stc.py'
+    config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
+                                         pool_root=tmp_path, w300=W300)
+                      .replace(", 'training_probe'", '')
+                      .replace("custom_hooks = [dict(type='TrainingProbe')]", '')
+                      .replace("curriculum=['cls3', 'cls2']", "curriculum=['cls3']")
+                      .replace('epochs_per_round=2', 'epochs_per_round=1')
+                      .replace('batch_size=2, dataset=fixture)', 'batch_size=1, dataset=fixture)'))
+    work = tmp_path / 'work'
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29631')
+    run = subprocess.run(['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir',
+                          str(work)], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    with open(work / 'stc' / 'round_1_pseudo_labels.json') as f:
+        coco = json.load(f)
+    names = {i['id']: i['file_name'] for i in coco['images']}
+    gathered = {names[a['image_id']]: np.array(a['keypoints']).reshape(-1, 3)[:, :2]
+                for a in coco['annotations']}
+    assert len(coco['annotations']) == 3 and len(gathered) == 3
+
+    model = init_model(str(config), str(work / 'stc' / 'round_0.pth'), device='cpu')
+    pool = UnlabeledFaceDataset(data_prefix=dict(img=str(tmp_path / 'pool')),
+                                metainfo=META, pipeline=model.cfg.val_dataloader.dataset.pipeline)
+    for index in range(len(pool)):
+        sample = model.test_step(pseudo_collate([pool[index]]))[0]
+        name = osp.basename(sample.img_path)
+        np.testing.assert_allclose(gathered[name], sample.pred_instances.keypoints[0],
+                                   atol=2e-3)

@@ -1,13 +1,13 @@
 """Fail before the first iteration on annotations that would train or score silently wrong."""
 import numpy as np
-from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
 from ...utils.errors import InputError
+from .dataloader_check_hook import DataloaderCheckHook
 
 
 @HOOKS.register_module()
-class AnnotationCheckHook(Hook):
+class AnnotationCheckHook(DataloaderCheckHook):
     """Check every face of the train/val/test dataset before the loop starts.
 
     One-line :class:`InputError`, naming the annotation file, the image and the point, for:
@@ -23,8 +23,6 @@ class AnnotationCheckHook(Hook):
     Args:
         max_outside: how many box sides outside the box a point may lie. Default 1.
     """
-
-    priority = 'VERY_HIGH'
 
     def __init__(self, max_outside: float = 1.0) -> None:
         self.max_outside = max_outside
@@ -61,12 +59,3 @@ class AnnotationCheckHook(Hook):
                                  f'{points[np.argmax(far)].round(1).tolist()} is more than '
                                  f'{self.max_outside:g} box sides outside the face box '
                                  f'{box.round(1).tolist()}')
-
-    def before_train(self, runner) -> None:
-        self._check(runner, 'train_dataloader')
-
-    def before_val(self, runner) -> None:
-        self._check(runner, 'val_dataloader')
-
-    def before_test(self, runner) -> None:
-        self._check(runner, 'test_dataloader')
