@@ -286,3 +286,19 @@ def test_distributed_pseudo_labels_are_gathered_in_order(tmp_path):
         name = osp.basename(sample.img_path)
         np.testing.assert_allclose(gathered[name], sample.pred_instances.keypoints[0],
                                    atol=2e-3)
+
+
+def test_stc_report_table_and_errors(tmp_path):
+    from mmpose_pipnet.evaluation.stc_report import markdown_table, stc_rows
+    from mmpose_pipnet.utils import InputError
+    rows = [dict(label='supervised only', metrics={'a/held.json': dict(
+        NME=0.0512, **{'FR@0.1': 0.004, 'AUC@0.1': 0.4871})}),
+        dict(label='STC round 1 (cls3)', pseudo_labelled_faces=1026, metrics={
+            'a/held.json': dict(NME=0.04, **{'FR@0.1': 0.0, 'AUC@0.1': 0.6})})]
+    assert markdown_table(rows, ['a/held.json']).splitlines() == [
+        '| model | pseudo-labelled faces | held NME (%) | held FR@0.1 (%) | held AUC@0.1 |',
+        '|---|---|---|---|---|',
+        '| supervised only | 0 | 5.12 | 0.40 | 0.4871 |',
+        '| STC round 1 (cls3) | 1026 | 4.00 | 0.00 | 0.6000 |']
+    with pytest.raises(InputError, match='rounds.json not found'):
+        stc_rows(f'{CONFIGS}/stc/ytf68_mbv2_stc.py', str(tmp_path), ['x.json'])

@@ -223,9 +223,13 @@ class STCTrainLoop(EpochBasedTrainLoop):
         self._max_iters = self._iter + (self._max_epochs - self._epoch) * len(self.dataloader)
 
     def _record_round(self, round_idx: int, metrics: Dict) -> None:
-        """Append a finished round to ``stc/rounds.json`` (rank 0, atomically)."""
-        if not is_main_process():
-            return
+        """Append a finished round to ``stc/rounds.json`` (rank 0, atomically); every rank
+        waits for it, so that all of them read the same rounds afterwards."""
+        if is_main_process():
+            self._write_round(round_idx, metrics)
+        barrier()
+
+    def _write_round(self, round_idx: int, metrics: Dict) -> None:
         rounds = [r for r in self.read_rounds() if r['round'] != round_idx]
         pseudo = 0
         if round_idx > 0:
