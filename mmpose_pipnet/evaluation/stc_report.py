@@ -12,17 +12,16 @@ from mmengine.runner import Runner
 from ..utils.errors import InputError
 
 
-def evaluate_checkpoint(cfg: Config, checkpoint: str, ann_file: str) -> Dict[str, float]:
+def evaluate_checkpoint(cfg: Config, checkpoint: str, ann_file: str, work_dir: str,
+                        name: str) -> Dict[str, float]:
     """Metrics of ``checkpoint`` on ``ann_file`` (relative to the test dataset's data_root),
-    with the config's test pipeline and evaluator."""
+    with the config's test pipeline and evaluator; logs under ``work_dir`` as experiment
+    ``name`` (unique per call: MMEngine keeps one logger and visualizer per name)."""
     cfg = copy.deepcopy(cfg)
     cfg.test_dataloader.dataset.ann_file = ann_file
-    cfg.load_from = checkpoint
-    cfg.resume = False
-    with tempfile.TemporaryDirectory() as work_dir:
-        cfg.work_dir = work_dir
-        cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
-        metrics = Runner.from_cfg(cfg).test()
+    cfg.update(load_from=checkpoint, resume=False, work_dir=work_dir, experiment_name=name,
+               log_level='WARNING')
+    metrics = Runner.from_cfg(cfg).test()
     return {k: float(v) for k, v in metrics.items()}
 
 
@@ -43,8 +42,12 @@ def stc_rows(config: str, work_dir: str, ann_files: Sequence[str],
     for entry in entries:
         if not osp.isfile(entry['checkpoint']):
             raise InputError(f'checkpoint {entry["checkpoint"]} not found')
-        entry['metrics'] = {ann: evaluate_checkpoint(cfg, entry['checkpoint'], ann)
-                            for ann in ann_files}
+    with tempfile.TemporaryDirectory() as logs:
+        for index, entry in enumerate(entries):
+            entry['metrics'] = {
+                ann: evaluate_checkpoint(cfg, entry['checkpoint'], ann, logs,
+                                         f'stc_report_{index}_{n}')
+                for n, ann in enumerate(ann_files)}
     return entries
 
 
