@@ -302,3 +302,18 @@ def test_stc_report_table_and_errors(tmp_path):
         '| STC round 1 (cls3) | 1026 | 4.00 | 0.00 | 0.6000 |']
     with pytest.raises(InputError, match='rounds.json not found'):
         stc_rows(f'{CONFIGS}/stc/ytf68_mbv2_stc.py', str(tmp_path), ['x.json'])
+
+
+def test_ytf68_stc_experiment_configs():
+    """The two arms share data, model and evaluation; the supervised arm gets one STC
+    round's iterations (5 epochs of 413 + 1026 faces ~ 17 epochs of 413, batch 16)."""
+    from mmengine.config import Config
+    stc = Config.fromfile(f'{CONFIGS}/stc/ytf68_mbv2_stc.py')
+    supervised = Config.fromfile(f'{CONFIGS}/stc/ytf68_mbv2_supervised.py')
+    assert stc.train_cfg.type == 'STCTrainLoop'
+    assert list(stc.train_cfg.curriculum) == ['cls3', 'cls2', 'std', 'std', 'std']
+    for key in ('train_dataloader', 'val_dataloader'):
+        assert stc[key].dataset.ann_file == supervised[key].dataset.ann_file
+    assert stc.model == supervised.model
+    stc_round = stc.train_cfg.epochs_per_round * -(-(413 + 1026) // 16)
+    assert abs(supervised.train_cfg.max_epochs * -(-413 // 16) - stc_round) <= 26
