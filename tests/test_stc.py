@@ -317,3 +317,47 @@ def test_ytf68_stc_experiment_configs():
     assert stc.model == supervised.model
     stc_round = stc.train_cfg.epochs_per_round * -(-(413 + 1026) // 16)
     assert abs(supervised.train_cfg.max_epochs * -(-413 // 16) - stc_round) <= 26
+
+
+@pytest.mark.shared_data
+def test_round_start_reinitialises_model_optimizer_and_schedule(tmp_path):
+    """Step 2 of a round: the weights go back to their initialisation (ImageNet backbone,
+    head normal(0.001)), Adam forgets its moments, the LR schedule starts again."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    pool_folder(tmp_path)
+    config = tmp_path / 'tiny_stc.py'
+    config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
+                                         pool_root=tmp_path, w300=W300))
+    cfg = Config.fromfile(str(config))
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    loop = runner.train_loop
+    runner._init_model_weights()
+    initial = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
+    # train a little away from the initialisation, and move the schedule on
+    batch = next(iter(loop.dataloader))
+    for _ in range(2):
+        runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+    for scheduler in runner.param_schedulers:
+        for _ in range(4):
+            scheduler.step()
+    assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(1e-6)
+    moved = runner.model.state_dict()
+    assert not torch.equal(moved['backbone.conv1.conv.weight'],
+                           initial['backbone.conv1.conv.weight'])
+
+    loop._reinitialise()
+    state = runner.model.state_dict()
+    for key, value in initial.items():
+        if key.startswith('backbone.') and value.is_floating_point():
+            torch.testing.assert_close(state[key], value, msg=key)  # the ImageNet weights
+    head = runner.model.head
+    for layer in (head.cls_layer, head.x_layer, head.nb_x_layer):
+        assert layer.weight.std().item() == pytest.approx(0.001, rel=0.2)
+        assert layer.bias.abs().max().item() == 0
+    assert not runner.optim_wrapper.optimizer.state
+    assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(1e-4)
+    assert all(s.last_step == 0 for s in runner.param_schedulers)
