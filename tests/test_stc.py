@@ -312,6 +312,9 @@ def test_ytf68_stc_experiment_configs():
     supervised = Config.fromfile(f'{CONFIGS}/stc/ytf68_mbv2_supervised.py')
     assert stc.train_cfg.type == 'STCTrainLoop'
     assert list(stc.train_cfg.curriculum) == ['cls3', 'cls2', 'std', 'std', 'std']
+    plain = Config.fromfile(f'{CONFIGS}/stc/ytf68_mbv2_stc_no_curriculum.py')
+    assert list(plain.train_cfg.curriculum) == ['std'] * 3
+    assert plain.train_cfg.unlabeled_dataset == stc.train_cfg.unlabeled_dataset
     for key in ('train_dataloader', 'val_dataloader'):
         assert stc[key].dataset.ann_file == supervised[key].dataset.ann_file
     assert stc.model == supervised.model
