@@ -67,3 +67,22 @@ def test_ytf68_split_counts(tmp_path):
                                  str(tmp_path / 'train.csv'), str(tmp_path / 'held_out.csv'))
     assert counts == dict(train_faces=2809, train_people=278, held_out_faces=750,
                           held_out_people=70)
+
+
+def test_pool_links_only_people_not_held_out(tmp_path):
+    from mmpose_pipnet.datasets.person_split import link_pool_without_people
+    pool = tmp_path / 'pool'
+    pool.mkdir()
+    for name in ('Ann_Lee_00.jpg', 'Ann_Lee_07.jpg', 'Bob_01.jpg', 'Cy_Dee_Eff_12.jpg'):
+        (pool / name).write_bytes(b'jpg')
+    held_out = tmp_path / 'held_out.csv'
+    held_out.write_text('image,x0,y0\ntest/Ann_Lee_31.jpg,1,2\ntrain/Cy_Dee_Eff_00.jpg,3,4\n')
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'stale.jpg').symlink_to(pool / 'Ann_Lee_00.jpg')  # from an earlier split
+    counts = link_pool_without_people(str(pool), str(held_out), str(out))
+    assert counts == dict(linked=1, excluded=3)
+    assert sorted(p.name for p in out.iterdir()) == ['Bob_01.jpg']
+    assert (out / 'Bob_01.jpg').resolve() == (pool / 'Bob_01.jpg').resolve()
+    with pytest.raises(FileNotFoundError, match='pool folder'):
+        link_pool_without_people(str(tmp_path / 'nope'), str(held_out), str(out))
