@@ -26,10 +26,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 def train_in_subprocess(config, work_dir, resume=False, **kill):
-    """tools/train.py in a subprocess with the test hooks importable; ``kill_at_epoch`` /
-    ``kill_at_iter`` make it die there by SIGKILL (see training_probe.py)."""
+    """tools/train.py in a subprocess with the test hooks importable; ``kill_at_epoch``,
+    ``kill_after_epoch`` or ``kill_at_iter`` make it die there by SIGKILL (see
+    training_probe.py)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'), REPO]))
-    for key in ('KILL_AT_EPOCH', 'KILL_AT_ITER'):
+    for key in ('KILL_AT_EPOCH', 'KILL_AFTER_EPOCH', 'KILL_AT_ITER'):
         env.pop(key, None)
         if kill.get(key.lower()) is not None:
             env[key] = str(kill[key.lower()])

@@ -188,17 +188,22 @@ test_dataloader = val_dataloader
 @pytest.mark.shared_data
 def test_tiny_stc_run_survives_kills_between_and_within_rounds(tmp_path):
     """2 rounds (cls3, cls2) of 2 epochs on the 300W fixture + 3 unlabelled fixture faces.
-    Killed (SIGKILL) after round 1's pseudo-labels were written, resumed, killed again in
-    round 1's second epoch, resumed to the end: every epoch ran exactly once, in the
-    curriculum's order, and round 1's pseudo-labels were re-used, not redone."""
+    Killed (SIGKILL) after round 0's last epoch was checkpointed but before its evaluation;
+    resumed (round 0 is evaluated and saved first) and killed after round 1's pseudo-labels
+    were written; resumed, killed again in round 1's second epoch; resumed to the end:
+    every epoch ran exactly once, in the curriculum's order, and round 1's pseudo-labels
+    were re-used, not redone."""
     pool_folder(tmp_path)
     config = tmp_path / 'tiny_stc.py'
     config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
                                          pool_root=tmp_path, w300=W300))
     work = tmp_path / 'work'
-    train_in_subprocess(config, work, kill_at_epoch=2)  # round 1 set up (pseudo-labels), no step yet
     stc = work / 'stc'
-    round1 = stc / 'round_1_pseudo_labels.json'
+    train_in_subprocess(config, work, kill_after_epoch=2)  # round 0 trained, not finished
+    assert (work / 'epoch_2.pth').is_file() and not stc.exists()
+    log = train_in_subprocess(config, work, kill_at_epoch=2, resume=True)
+    assert (stc / 'round_0.pth').is_file() and 'Epoch(val)' in log
+    round1 = stc / 'round_1_pseudo_labels.json'  # round 1 set up, no step yet
     assert round1.is_file() and not (stc / 'round_2_pseudo_labels.json').exists()
     written_at = round1.stat().st_mtime_ns
     log = train_in_subprocess(config, work, kill_at_epoch=3, resume=True)  # inside round 1

@@ -131,26 +131,27 @@ class STCTrainLoop(EpochBasedTrainLoop):
                 self._use_round_data(round_idx)
             self.run_epoch()
             self._decide_current_val_interval()
-            round_done = self._epoch % self.epochs_per_round == 0
-            if self.runner.val_loop is not None and (
-                    round_done or self._epoch % self.val_interval == 0):
-                metrics = self.runner.val_loop.run()
-                if round_done:
-                    self._record_round(round_idx, metrics)
-            if round_done:
-                self.runner.save_checkpoint(
-                    self.stc_dir, f'round_{round_idx}.pth', save_optimizer=False,
-                    save_param_scheduler=False,
-                    meta=dict(epoch=self._epoch, iter=self._iter, stc_round=round_idx))
+            if self._epoch % self.epochs_per_round == 0:
+                self._finish_round(round_idx)
+            elif self.runner.val_loop is not None and self._epoch % self.val_interval == 0:
+                self.runner.val_loop.run()
         self.runner.call_hook('after_train')
         return self.runner.model
 
+    def _finish_round(self, round_idx: int) -> None:
+        """Step 4: evaluate, record the round, save its weights."""
+        metrics = self.runner.val_loop.run() if self.runner.val_loop is not None else {}
+        self._record_round(round_idx, metrics)
+        self.runner.save_checkpoint(
+            self.stc_dir, f'round_{round_idx}.pth', save_optimizer=False,
+            save_param_scheduler=False,
+            meta=dict(epoch=self._epoch, iter=self._iter, stc_round=round_idx))
+
     def _start_round(self, round_idx: int) -> None:
         """Steps 1 and 2 of a round, then its data (step 3)."""
-        done = {r['round'] for r in self.read_rounds()}
-        if self.runner.val_loop is not None and round_idx - 1 not in done:
-            # resumed between the last epoch of the previous round and its evaluation
-            self._record_round(round_idx - 1, self.runner.val_loop.run())
+        if round_idx - 1 not in {r['round'] for r in self.read_rounds()}:
+            # resumed from the previous round's last checkpoint before it was finished
+            self._finish_round(round_idx - 1)
         print_log(f'STC round {round_idx}/{len(self.tasks) - 1}: task '
                   f'{self.tasks[round_idx]}', logger='current')
         if not osp.isfile(self.pseudo_label_file(round_idx)):
