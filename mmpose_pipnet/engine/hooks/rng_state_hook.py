@@ -35,15 +35,17 @@ class RNGStateHook(Hook):
         checkpoint['rng_state'] = state
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
-        self._loaded = checkpoint
+        # keep only what before_train needs, not the whole checkpoint
+        self._loaded = dict(rng_state=checkpoint.get('rng_state'),
+                            iter=checkpoint.get('meta', {}).get('iter'))
 
     def before_train(self, runner) -> None:
-        checkpoint, self._loaded = self._loaded, None
-        if checkpoint is None or 'rng_state' not in checkpoint:
+        loaded, self._loaded = self._loaded, None
+        if loaded is None or loaded['rng_state'] is None:
             return
-        if runner.iter == 0 or checkpoint.get('meta', {}).get('iter') != runner.iter:
+        if runner.iter == 0 or loaded['iter'] != runner.iter:
             return  # weights loaded to start a new run (load_from), not a resume
-        state = checkpoint['rng_state']
+        state = loaded['rng_state']
         random.setstate(state['python'])
         np.random.set_state(state['numpy'])
         torch.set_rng_state(state['torch'])
