@@ -51,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     video = parser.add_argument_group('video and webcam')
     video.add_argument('--redetect-interval', type=int, default=10,
                        help='run the detector every N frames (and when a face is lost)')
+    video.add_argument('--redetect-max-side', type=int, default=320,
+                       help='while faces are tracked, re-detect on the frame shrunk to this '
+                       'longer side (0: the whole frame)')
     video.add_argument('--min-score', type=float, default=0.3,
                        help='a face whose mean landmark score falls below this is lost')
     video.add_argument('--no-smooth', action='store_true', help='raw landmarks')
@@ -104,7 +107,8 @@ def run(args: argparse.Namespace) -> None:
     if is_video:
         smoothing = None if args.no_smooth else dict(
             min_cutoff=args.min_cutoff, beta=args.beta, d_cutoff=args.d_cutoff)
-        tracker = FaceTracker(landmarker, args.redetect_interval, args.min_score, smoothing)
+        tracker = FaceTracker(landmarker, args.redetect_interval, args.min_score, smoothing,
+                              args.redetect_max_side or None)
         stats = process_video(int(source) if webcam else source, tracker, out + '.mp4',
                               out + '.json', show=args.show, max_frames=args.max_frames)
         print(f'{stats["frames"]} frames at {stats["fps"]:.1f} FPS, faces in '

@@ -58,6 +58,19 @@ def test_yunet_finds_every_labelled_face_on_whole_images():
 
 
 @pytest.mark.shared_data
+def test_detection_on_a_shrunk_image_gives_boxes_in_image_pixels():
+    """max_side (the tracker's cheap re-detection): same faces, boxes in full-size pixels."""
+    detector = FaceDetector.from_config(YUNET)
+    image = cv2.imread(f'{FACE_SAMPLES}/300w/indoor_029.png')
+    full, _ = detector(image)
+    shrunk, _ = detector(image, max_side=max(image.shape[:2]) // 2)
+    assert len(full) == len(shrunk) == 1
+    side = full[0, 2] - full[0, 0]
+    np.testing.assert_allclose(shrunk, full, atol=0.05 * side)
+    assert abs(shrunk[0, 2] - shrunk[0, 0] - side) < 0.05 * side
+
+
+@pytest.mark.shared_data
 def test_boxes_crossing_the_image_edge_keep_negative_coordinates():
     """yuface's own wrapper casts boxes to uint16: a face cut by the left/top edge would
     come back near x = 65535."""

@@ -134,3 +134,46 @@ def test_tracker_on_frames_without_a_face(landmarker):
         faces = tracker(np.full((240, 320, 3), 90, np.uint8), index / 25)
         assert len(faces) == 0 and faces.keypoints.shape == (0, 68, 2)
     assert tracker.detector_runs == 3  # no track: the detector runs on every frame
+
+
+class _ScriptedLandmarker:
+    """A landmarker stand-in: one face at ``box``; landmark scores from ``scores`` per
+    frame; records the ``max_side`` of every detection."""
+
+    def __init__(self, box, scores):
+        self.box, self.scores, self.detect_sides, self.frame = np.float32(box), scores, [], 0
+
+    def detect(self, frame, max_side=None):
+        self.detect_sides.append(max_side)
+        return np.concatenate([self.box, [0.9]])[None].astype(np.float32)
+
+    def landmarks(self, frame, boxes):
+        from mmpose_pipnet.apis.face_landmarks import Faces
+        x1, y1, x2, y2 = self.box
+        corners = np.float32([[x1, y1], [x2, y1], [x1, y2], [x2, y2]])
+        score = self.scores[self.frame]
+        self.frame += 1
+        return Faces(boxes[:, :4], np.ones(len(boxes), np.float32),
+                     np.repeat(corners[None], len(boxes), 0),
+                     np.full((len(boxes), 4), score, np.float32))
+
+
+@pytest.mark.parametrize('box, tracked_side', [([250, 90, 400, 240], 320),  # 150 px face
+                                               ([300, 200, 360, 260], 512)])  # 60 px face
+def test_tracker_redetects_on_a_shrunk_frame_and_on_the_whole_frame_after_a_loss(
+        box, tracked_side):
+    from mmpose_pipnet.apis import FaceTracker
+    scores = [1.0] * 7 + [0.1] + [1.0] * 4  # the face is lost at frame 7
+    landmarker = _ScriptedLandmarker(box, scores)
+    tracker = FaceTracker(landmarker, redetect_interval=3, redetect_max_side=320,
+                          min_redetect_face=48)
+    counts = [len(tracker(np.zeros((480, 640, 3), np.uint8), i / 25)) for i in range(12)]
+    assert counts == [1] * 7 + [0] + [1] * 4
+    # frames 0 (first: whole), 3, 6 (tracked: shrunk so the face stays >= 48 px),
+    # 8 (after the loss: whole), 9 (periodic, shrunk)
+    assert landmarker.detect_sides == [None, tracked_side, tracked_side, None, tracked_side]
+    whole = FaceTracker(_ScriptedLandmarker(box, [1.0] * 4), redetect_interval=3,
+                        redetect_max_side=None)
+    for i in range(4):
+        whole(np.zeros((480, 640, 3), np.uint8), i / 25)
+    assert whole.landmarker.detect_sides == [None, None]

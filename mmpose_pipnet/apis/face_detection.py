@@ -30,7 +30,7 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 
-def _shrink_for_detection(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, float]:
+def shrink_for_detection(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, float]:
     """Shrink so that the longer side is at most ``max_side`` pixels.
 
     Returns the image (unchanged if small enough) and its scale (new pixels per pixel).
@@ -68,7 +68,7 @@ class YuNetFace:
             tuple: boxes (N, 4) float32 x1, y1, x2, y2 in image pixels, and scores (N,)
             float32 in [0, 1], best first
         """
-        resized, scale = _shrink_for_detection(image, self.max_side)
+        resized, scale = shrink_for_detection(image, self.max_side)
         result = np.asarray(self._detect(np.ascontiguousarray(resized)), np.float32)
         result = result.reshape(-1, result.shape[-1] if result.size else 16)
         scores = result[:, 0] / 100
@@ -104,7 +104,7 @@ class HaarCascadeFace:
     def __call__(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Raw face boxes (N, 4) float32 x1, y1, x2, y2 and scores (N,) (all 1), largest
         first."""
-        resized, scale = _shrink_for_detection(image, self.max_side)
+        resized, scale = shrink_for_detection(image, self.max_side)
         gray = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY) if resized.ndim == 3 else resized
         min_size = max(1, round(self.min_size * scale))
         faces = self.cascade.detectMultiScale(
@@ -227,13 +227,21 @@ class FaceDetector:
                              f'{model.get("type")!r}')
         return cls(model.backbone, model.get('box_calibration') if calibrated else None)
 
-    def __call__(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image: np.ndarray,
+                 max_side: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Faces of a (H, W, 3) BGR uint8 image: boxes (N, 4) x1, y1, x2, y2 in image
-        pixels (calibrated) and scores (N,), best first."""
+        pixels (calibrated) and scores (N,), best first.
+
+        ``max_side``: shrink the image first so that its longer side is at most this many
+        pixels (faster, misses faces that become too small; the network's own
+        ``max_side`` still applies).
+        """
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f'face detection expects a (H, W, 3) BGR image, got '
                              f'{getattr(image, "shape", type(image))}')
+        image, scale = shrink_for_detection(image, max_side) if max_side else (image, 1.0)
         boxes, scores = self.network(np.ascontiguousarray(image, np.uint8))
+        boxes = boxes / scale
         if self.calibration is not None and len(boxes):
             boxes = self.calibration(boxes)
         return boxes, scores

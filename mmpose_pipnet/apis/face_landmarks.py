@@ -82,9 +82,11 @@ class FaceLandmarker:
             self.model = init_model(config, checkpoint, device=device)
             self.num_keypoints = self.model.dataset_meta['num_keypoints']
 
-    def detect(self, image: np.ndarray) -> np.ndarray:
-        """Face boxes (N, 5) x1, y1, x2, y2, score of a BGR image, in the PIPNet convention."""
-        boxes, scores = self.detector(image)
+    def detect(self, image: np.ndarray, max_side: Optional[int] = None) -> np.ndarray:
+        """Face boxes (N, 5) x1, y1, x2, y2, score of a BGR image, in the PIPNet convention
+        (``max_side``: detect on the image shrunk to this longer side, see
+        :class:`~.face_detection.FaceDetector`)."""
+        boxes, scores = self.detector(image, max_side)
         return np.concatenate([boxes, scores[:, None]], 1)
 
     def landmarks(self, image: np.ndarray, boxes: np.ndarray) -> Faces:
