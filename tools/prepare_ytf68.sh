@@ -5,7 +5,9 @@
 # val.csv (data/ytf68_person/{train,held_out}.csv -> ytf68_person_{train,held_out}.json:
 # 2809 faces of 278 people / 750 faces of 70 others), data/ytf68_person/pool (links to the
 # unlabelled frames of people not held out) and, for the STC experiment, 15% of the training
-# part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json).
+# part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json),
+# and all labelled faces, train.csv + val.csv (data/ytf68_all/all.csv -> ytf68_all.json) for
+# the shipped default model.
 # Idempotent.
 #   bash tools/prepare_ytf68.sh [YTF68_DIR]
 set -euo pipefail
@@ -28,11 +30,19 @@ if [ ! -s data/ytf68_stc/labelled.csv ] || [ data/ytf68_stc/labelled.csv -ot dat
     --held-out-fraction 0.85 --out-train data/ytf68_stc/labelled.csv \
     --out-held-out data/ytf68_stc/not_labelled.csv
 fi
+if [ ! -s data/ytf68_all/all.csv ] || [ data/ytf68_all/all.csv -ot "$SRC/train.csv" ] \
+    || [ data/ytf68_all/all.csv -ot "$SRC/val.csv" ]; then
+  cmp -s <(head -1 data/ytf68/train.csv) <(head -1 data/ytf68/val.csv) \
+    || { echo "prepare_ytf68: train.csv and val.csv headers differ" >&2; exit 1; }
+  mkdir -p data/ytf68_all
+  { cat data/ytf68/train.csv; tail -n +2 data/ytf68/val.csv; } > data/ytf68_all/all.csv
+fi
 for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
-    data/ytf68_person/held_out.csv data/ytf68_stc/labelled.csv; do
+    data/ytf68_person/held_out.csv data/ytf68_stc/labelled.csv data/ytf68_all/all.csv; do
   name=$(basename "$csv" .csv)
   [[ $csv == data/ytf68_person/* ]] && name=person_$name
   [[ $csv == data/ytf68_stc/* ]] && name=stc_$name
+  [[ $csv == data/ytf68_all/* ]] && name=all
   out=data/ytf68_coco/ytf68_$name.json
   if [ ! -s "$out" ] || [ "$out" -ot "$csv" ]; then
     $PY tools/dataset_converters/landmark_csv_to_coco.py "$csv" \
