@@ -66,3 +66,13 @@ def test_training_curves_from_mmengine_scalars(tmp_path):
     assert (tmp_path / 'c.png').stat().st_size > 1000
     with pytest.raises(FileNotFoundError, match='no \\*/vis_data/scalars.json'):
         read_scalars(str(tmp_path / '20260101_000000'))
+    # a resumed run (from epoch 1's checkpoint) repeats iterations 30-50 and epoch 2
+    resumed = tmp_path / '20260101_010000' / 'vis_data'
+    resumed.mkdir(parents=True)
+    lines = [dict(loss=0.5 / i, epoch=2, iter=i * 10, step=i * 10) for i in range(3, 9)] + \
+        [dict(NME=0.035, step=2), dict(NME=0.03, step=3)]
+    (resumed / 'scalars.json').write_text('\n'.join(json.dumps(x) for x in lines))
+    train, val = read_scalars(str(tmp_path))
+    assert [r['iter'] for r in train] == [10, 20, 30, 40, 50, 60, 70, 80]
+    assert [r['loss'] for r in train[:3]] == [1.0, 0.5, 0.5 / 3]
+    assert [(v['step'], v['NME']) for v in val] == [(1, 0.05), (2, 0.035), (3, 0.03)]

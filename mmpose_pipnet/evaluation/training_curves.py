@@ -6,19 +6,27 @@ from typing import Dict, List, Tuple
 
 
 def read_scalars(path: str) -> Tuple[List[Dict], List[Dict]]:
-    """Train and val records of an MMEngine ``vis_data/scalars.json`` (or of the newest
-    one under a work dir)."""
+    """Train and val records of an MMEngine ``vis_data/scalars.json``, or of a whole work
+    dir: every run's file in time order (a ``--resume`` starts a new timestamped run), a
+    later run's record replacing an earlier one of the same iteration (train) or epoch
+    (val): a resumed run repeats what the killed one logged after its last checkpoint."""
     if osp.isdir(path):
-        found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
-        if not found:
+        files = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
+        if not files:
             raise FileNotFoundError(f'no */vis_data/scalars.json under {path}')
-        path = found[-1]
-    train, val = [], []
-    with open(path) as f:
-        for line in f:
-            record = json.loads(line)
-            (train if 'loss' in record else val).append(record)
-    return train, val
+    else:
+        files = [path]
+    train: Dict[int, Dict] = {}
+    val: Dict[int, Dict] = {}
+    for file in files:
+        with open(file) as f:
+            for line in f:
+                record = json.loads(line)
+                if 'loss' in record:
+                    train[record['iter']] = record
+                else:
+                    val[record['step']] = record
+    return [train[i] for i in sorted(train)], [val[s] for s in sorted(val)]
 
 
 def plot_training_curves(path: str, out_file: str, metric: str = 'NME') -> None:
