@@ -13,7 +13,7 @@ from mmpose_pipnet.deploy import export_onnx
 from mmpose_pipnet.apis.face_detection import landmark_square
 from mmpose_pipnet.evaluation.detector_eval import load_face_images
 
-MBV2 = osp.join(CONFIGS, 'ytf68_mbv2.py')
+MBV2 = osp.join(CONFIGS, 'ytf68_mbv2_all.py')
 MBV2_CKPT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
 
 
@@ -94,6 +94,29 @@ def test_raw_maps_and_dynamic_batch(tmp_path):
         assert [m.shape for m in maps] == [(batch, 68, 6, 6)] * 3 + [(batch, 680, 6, 6)] * 2
         for got, want in zip(maps, expected):
             np.testing.assert_allclose(got, want.numpy(), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_decoder_graph_after_raw_maps_equals_the_landmark_graph(tmp_path):
+    """The benchmark times the decoding as its own graph: raw maps -> decoder graph must
+    give the landmark graph's keypoints and scores."""
+    import onnxruntime as ort
+    from mmpose_pipnet.deploy import export_decoder_onnx
+    sessions = {name: ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+                for name, path in (
+                    ('maps', export_onnx(MBV2, MBV2_CKPT, str(tmp_path / 'm.onnx'), True)),
+                    ('full', export_onnx(MBV2, MBV2_CKPT, str(tmp_path / 'f.onnx'))),
+                    ('decode', export_decoder_onnx(MBV2, str(tmp_path / 'd.onnx'))))}
+    image = cv2.imread(f'{FACE_SAMPLES}/300w/indoor_029.png')
+    images = np.stack([cv2.resize(image, (192, 192)), image[:192, :192]])
+    images = np.ascontiguousarray(images.transpose(0, 3, 1, 2), np.float32)
+    maps = sessions['maps'].run(None, {'images': images})
+    decoded = sessions['decode'].run(None, dict(zip(['cls', 'off_x', 'off_y', 'nb_x', 'nb_y'],
+                                                    maps)))
+    keypoints, scores = sessions['full'].run(None, {'images': images})
+    np.testing.assert_allclose(decoded[0], keypoints, atol=1e-3)
+    np.testing.assert_allclose(decoded[1], scores, atol=1e-4)
+    assert keypoints.std() > 10  # landmarks spread over the crop, not one point
 
 
 def test_predictor_imports_no_openmmlab_or_torch():

@@ -1,3 +1,4 @@
-from .onnx_export import PIPNetDeployModel, export_onnx
+from .onnx_export import (PIPNetDecodeModel, PIPNetDeployModel, export_decoder_onnx,
+                          export_onnx)
 
-__all__ = ['PIPNetDeployModel', 'export_onnx']
+__all__ = ['PIPNetDecodeModel', 'PIPNetDeployModel', 'export_decoder_onnx', 'export_onnx']

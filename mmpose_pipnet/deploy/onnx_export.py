@@ -57,6 +57,23 @@ class PIPNetDeployModel(nn.Module):
         return coords * self.input_size, scores
 
 
+class PIPNetDecodeModel(nn.Module):
+    """The in-graph decoding alone: the head's five maps -> keypoints (B, K, 2) in crop
+    pixels and scores (B, K); what the landmark graph adds after the raw maps (exported
+    on its own by :func:`export_decoder_onnx` to time that part)."""
+
+    def __init__(self, decoder) -> None:
+        super().__init__()
+        self.decoder = decoder
+        self.register_buffer('input_size',
+                             torch.tensor(decoder.input_size, dtype=torch.float32))
+
+    def forward(self, cls: Tensor, off_x: Tensor, off_y: Tensor, nb_x: Tensor,
+                nb_y: Tensor) -> Tuple[Tensor, Tensor]:
+        coords, scores = self.decoder.decode_tensors(cls, off_x, off_y, nb_x, nb_y)
+        return coords * self.input_size, scores
+
+
 def _bbox_padding(cfg) -> float:
     for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'GetBBoxCenterScale':
@@ -93,4 +110,26 @@ def export_onnx(config: str, checkpoint: Optional[str], out_file: str,
     for key, value in meta.items():
         proto.metadata_props.add(key=key, value=value)
     onnx.save(proto, out_file)
+    return out_file
+
+
+def export_decoder_onnx(config: str, out_file: str, opset: int = 18,
+                        batch_size: int = 2) -> str:
+    """Export only the decoding of ``config``'s head (inputs: the five maps ``cls``,
+    ``off_x``, ``off_y``, ``nb_x``, ``nb_y`` of :func:`export_onnx` with ``raw_maps``;
+    outputs ``keypoints``, ``scores``). Dynamic batch. Returns ``out_file``."""
+    model = init_model(config, None, device='cpu').eval()
+    width, height = model.head.decoder.input_size
+    with torch.no_grad():
+        maps = model.head.forward(model.extract_feat(torch.rand(batch_size, 3, height, width)))
+    names = ['cls', 'off_x', 'off_y', 'nb_x', 'nb_y']
+    batch = torch.export.Dim('batch', min=1)
+    if osp.dirname(out_file):
+        os.makedirs(osp.dirname(out_file), exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(PIPNetDecodeModel(model.head.decoder), tuple(maps), out_file,
+                          input_names=names, output_names=['keypoints', 'scores'],
+                          opset_version=opset, dynamo=True,
+                          dynamic_shapes=tuple({0: batch} for _ in names),
+                          external_data=False)
     return out_file
