@@ -13,37 +13,40 @@ from conftest import REPO, YTF68
 
 CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
 CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+# the same recipe trained without the held-out people: the README's figures on new people
+PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_person.py')
+PERSON_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68_person.pth')
 
 
-def readme_row():
-    """NME %, FR %, AUC of the README's 'ytf68 val' row."""
+def readme_row(split: str, faces: int):
+    """NME %, FR %, AUC of the README's '| split | faces | NME | FR | AUC |' row."""
     with open(osp.join(REPO, 'README.md')) as f:
-        match = re.search(r'^\| ytf68 val \| 636 \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|',
+        match = re.search(rf'^\| {split} \| {faces} \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|',
                           f.read(), re.M)
-    assert match, 'README.md has no "| ytf68 val | 636 | NME | FR | AUC |" row'
+    assert match, f'README.md has no "| {split} | {faces} | NME | FR | AUC |" row'
     return [float(v) for v in match.groups()]
 
 
-def test_checkpoint_is_small_and_weights_only():
+@pytest.mark.parametrize('checkpoint', [CHECKPOINT, PERSON_CHECKPOINT])
+def test_checkpoint_is_small_and_weights_only(checkpoint):
     import torch
-    if not osp.isfile(CHECKPOINT):
-        pytest.fail(f'{CHECKPOINT} is missing: tools/publish_model.py makes it from a '
+    if not osp.isfile(checkpoint):
+        pytest.fail(f'{checkpoint} is missing: tools/publish_model.py makes it from a '
                     f'training checkpoint')
-    assert osp.getsize(CHECKPOINT) < 10e6
-    ckpt = torch.load(CHECKPOINT, map_location='cpu', weights_only=True)
+    assert osp.getsize(checkpoint) < 10e6
+    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}
 
 
-@pytest.mark.slow
-@pytest.mark.shared_data
-def test_readme_numbers_on_ytf68_val(tmp_path):
-    ann = tmp_path / 'val.json'
+def assert_test_tool_prints_readme_row(tmp_path, config, checkpoint, csv_file, row):
+    """tools/test.py (ytf68 via --cfg-options alone) on ``csv_file`` == the README row."""
+    ann = tmp_path / 'ann.json'
     subprocess.run([sys.executable, 'tools/dataset_converters/landmark_csv_to_coco.py',
-                    f'{YTF68}/val.csv', '--image-root', f'{YTF68}/images', '--out', str(ann)],
+                    str(csv_file), '--image-root', f'{YTF68}/images', '--out', str(ann)],
                    check=True, cwd=REPO, capture_output=True)
     out = tmp_path / 'metrics.json'
     run = subprocess.run(
-        [sys.executable, 'tools/test.py', CONFIG, CHECKPOINT, '--work-dir', str(tmp_path),
+        [sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', str(tmp_path),
          '--out', str(out), '--cfg-options', f'test_dataloader.dataset.ann_file={ann}',
          f'test_dataloader.dataset.data_root={YTF68}',
          'test_dataloader.dataset.data_prefix.img=images/'],
@@ -51,10 +54,32 @@ def test_readme_numbers_on_ytf68_val(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert 'NME:' in run.stdout + run.stderr
     metrics = json.loads(out.read_text())
-    nme, fr, auc = readme_row()
+    nme, fr, auc = readme_row(*row)
     assert metrics['NME'] * 100 == pytest.approx(nme, abs=0.006)
     assert metrics['FR@0.1'] * 100 == pytest.approx(fr, abs=0.006)
     assert metrics['AUC@0.1'] == pytest.approx(auc, abs=6e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_readme_numbers_on_ytf68_val(tmp_path):
+    assert_test_tool_prints_readme_row(tmp_path, CONFIG, CHECKPOINT, f'{YTF68}/val.csv',
+                                       ('ytf68 val', 636))
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_readme_numbers_on_held_out_people(tmp_path):
+    """The person-disjoint held-out part (split_by_person.py's defaults, as
+    tools/prepare_ytf68.sh makes it) through the model trained without those people."""
+    run = subprocess.run(
+        [sys.executable, 'tools/dataset_converters/split_by_person.py', f'{YTF68}/train.csv',
+         f'{YTF68}/val.csv', '--out-train', str(tmp_path / 'train.csv'), '--out-held-out',
+         str(tmp_path / 'held_out.csv')], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert_test_tool_prints_readme_row(tmp_path, PERSON_CONFIG, PERSON_CHECKPOINT,
+                                       tmp_path / 'held_out.csv',
+                                       ('ytf68 held-out people', 750))
 
 
 @pytest.mark.slow
