@@ -6,8 +6,8 @@ detector runs on the whole frame on the first frame and on the frame after a tra
 lost (its mean landmark score fell below ``min_score``); while every face is tracked it
 runs every ``redetect_interval`` frames on the frame shrunk to ``redetect_max_side``
 pixels (never so far that a tracked face becomes smaller than ``min_redetect_face``
-pixels): it only has to find new faces there, and on a 640x480 frame YuNet takes a
-fifth of the full-size time. Its boxes are matched to the tracks
+pixels): it only has to find new faces there, and on a 640x480 frame YuNet takes about
+a quarter of the full-size time. Its boxes are matched to the tracks
 (:func:`~.face_detection.match_faces`), so a face keeps its id, unmatched detections
 start new tracks and tracks the detector no longer sees end. The landmarks of each track
 are smoothed with a One Euro filter.
@@ -81,7 +81,7 @@ class FaceTracker:
         if self._lost or self.redetect_max_side is None:
             return None
         long_side = max(frame.shape[:2])
-        smallest = min(float(t.box[2] - t.box[0]) for t in self._tracks)
+        smallest = max(1.0, min(float(t.box[2] - t.box[0]) for t in self._tracks))
         scale = max(self.redetect_max_side / long_side, self.min_redetect_face / smallest)
         return None if scale >= 1 else int(round(long_side * scale))
 
