@@ -1,5 +1,6 @@
-"""The bundled default model: README's numbers on ytf68 val, through tools/test.py with
---cfg-options overrides alone; the demo (MMPoseInferencer: test_face_inference.py)."""
+"""The bundled models: the README's numbers on ytf68 val (default model) and on the held-out
+people (person-disjoint model), through tools/test.py with --cfg-options overrides alone;
+the demo (MMPoseInferencer: test_face_inference.py)."""
 import json
 import os.path as osp
 import re
@@ -13,7 +14,8 @@ from conftest import REPO, YTF68
 
 CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
 CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
-# the same recipe trained without the held-out people: the README's figures on new people
+# the scale-jitter recipe trained without the held-out people: the README's figures on new
+# people ("People it never saw")
 PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_person.py')
 PERSON_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68_person.pth')
 
