@@ -23,7 +23,8 @@ ZOO = sorted(osp.basename(p) for p in glob.glob(f'{CONFIGS}/*.py'))
 def test_zoo_is_complete():
     expected = {f'{d}_{b}.py' for d in ('wflw', '300w', 'cofw', 'aflw')
                 for b in ('res18', 'res50', 'res101', 'mbv2')}
-    expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)} | {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py'}
+    expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
+    expected |= {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py'}
     assert set(ZOO) == expected
 
 
