@@ -44,8 +44,11 @@ def _register_checkpoint_globals() -> None:
     if add_safe_globals is None:  # torch < 2.4 has no weights-only default
         return
     from mmengine.logging import HistoryBuffer
-    safe = [np.core.multiarray._reconstruct, np.ndarray, np.dtype,
-            np.core.multiarray.scalar, bytes, getattr, HistoryBuffer]
+    # numpy 2 renamed np.core to np._core (np.core warns, then goes away)
+    numpy2 = np.lib.NumpyVersion(np.__version__) >= '2.0.0'
+    multiarray = np._core.multiarray if numpy2 else np.core.multiarray
+    safe = [multiarray._reconstruct, np.ndarray, np.dtype, multiarray.scalar, bytes, getattr,
+            HistoryBuffer]
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         safe += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
