@@ -54,7 +54,8 @@ def test_metric_values_and_nme_file(tmp_path):
 
 
 def test_training_curves_from_mmengine_scalars(tmp_path):
-    from mmpose_pipnet.evaluation import plot_training_curves, read_scalars
+    from mmpose_pipnet.evaluation import (plot_training_curves, plot_validation_curves,
+                                          read_scalars)
     run = tmp_path / '20260101_000000' / 'vis_data'
     run.mkdir(parents=True)
     lines = [dict(lr=1e-4, loss=1.0 / i, loss_cls=0.1 / i, epoch=1, iter=i * 10, step=i * 10)
@@ -76,3 +77,11 @@ def test_training_curves_from_mmengine_scalars(tmp_path):
     assert [r['iter'] for r in train] == [10, 20, 30, 40, 50, 60, 70, 80]
     assert [r['loss'] for r in train[:3]] == [1.0, 0.5, 0.5 / 3]
     assert [(v['step'], v['NME']) for v in val] == [(1, 0.05), (2, 0.035), (3, 0.03)]
+    # several runs on one axis; a run that never validated is named
+    plot_validation_curves({'a': str(tmp_path), 'b': str(run / 'scalars.json')},
+                           str(tmp_path / 'v.png'))
+    assert (tmp_path / 'v.png').stat().st_size > 1000
+    no_val = tmp_path / 'no_val.json'
+    no_val.write_text(json.dumps(dict(loss=1.0, iter=1, step=1)))
+    with pytest.raises(ValueError, match="no_val.json: no validation NME records \\(run 'c'\\)"):
+        plot_validation_curves({'c': str(no_val)}, str(tmp_path / 'w.png'))

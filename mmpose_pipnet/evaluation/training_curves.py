@@ -63,3 +63,27 @@ def plot_training_curves(path: str, out_file: str, metric: str = 'NME') -> None:
     fig.tight_layout()
     fig.savefig(out_file, dpi=110)
     plt.close(fig)
+
+
+def plot_validation_curves(runs: Dict[str, str], out_file: str, metric: str = 'NME') -> None:
+    """The validation ``metric`` by epoch of several runs on one axis (e.g. the levers of
+    a recipe trained side by side), one line per ``label -> work dir or scalars.json``.
+    A run without any ``metric`` record is an error naming it."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    scale = 100 if metric == 'NME' else 1
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, path in runs.items():
+        points = [(r['step'], r[metric] * scale) for r in read_scalars(path)[1] if metric in r]
+        if not points:
+            raise ValueError(f'{path}: no validation {metric} records (run {label!r})')
+        ax.plot(*zip(*points), marker='.', label=f'{label} (last {points[-1][1]:.2f})')
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(f'validation {metric}' + (' (%)' if metric == 'NME' else ''))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
