@@ -25,7 +25,8 @@ class PIPNetDeployModel(nn.Module):
     """A top-down PIPNet (``TopdownPoseEstimator`` + ``PIPHead``) as one tensor function.
 
     Args:
-        model: the pose estimator (e.g. from ``mmpose.apis.init_model``)
+        model: the pose estimator (e.g. from ``mmpose.apis.init_model``); a
+            ``ChannelsLastTopdownEstimator`` is switched to the default layout in place
         raw_maps: return the five head maps instead of decoded landmarks
     """
 
@@ -34,6 +35,9 @@ class PIPNetDeployModel(nn.Module):
         from ..models.heads import PIPHead
         if not isinstance(getattr(model, 'head', None), PIPHead):
             raise ValueError(f'PIPNetDeployModel: {type(model).__name__} has no PIPHead')
+        if getattr(model, 'channels_last', False):  # the graph has no memory layout:
+            model.channels_last = False  # trace the plain NCHW network (ORT picks its own)
+            model.to(memory_format=torch.contiguous_format)
         self.model = model.eval()
         self.raw_maps = raw_maps
         preprocessor = model.data_preprocessor

@@ -6,7 +6,7 @@ alike and ratios between them are what to read.
 """
 import statistics
 import time
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -36,9 +36,12 @@ def interleaved_medians(cases: Dict[str, Callable[[], object]], rounds: int = 10
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def eval_model(config: str) -> torch.nn.Module:
-    """A top-down model of ``config`` with random weights, on the CPU, in eval mode."""
-    return init_model(config, None, device='cpu').eval()
+def eval_model(config: str, channels_last: Optional[bool] = None) -> torch.nn.Module:
+    """A top-down model of ``config`` with random weights, on the CPU, in eval mode;
+    ``channels_last`` overrides a ``ChannelsLastTopdownEstimator``'s layout."""
+    cfg_options = None if channels_last is None else dict(
+        model=dict(channels_last=channels_last))
+    return init_model(config, None, device='cpu', cfg_options=cfg_options).eval()
 
 
 def predict_case(model: torch.nn.Module, batch: int, channels_last: bool = False,

@@ -1,5 +1,6 @@
 """Speed side by side, in one process, interleaved: PIPNet vs the bare trunks and MMPose's
-face models, eager / channels_last / ONNX Runtime, batch 1 vs 8, training steps, video.
+face models, eager (channels_last, as shipped, and MMPose's default NCHW layout) / ONNX
+Runtime, batch 1 vs 8, training steps, video.
 
 All models take 256x256 crops with random weights (WFLW, 98 points; no flip test). Prints
 tables (ms per face, ratios, goals) and, as its last line, one JSON object with every
@@ -65,16 +66,18 @@ def ort_decode_case(maps_file: str, decoder_file: str, batch: int, size: int = 2
 def inference_figures(tmp: str, rounds: int) -> dict:
     cases = {}
     for name in ('pipnet_r18', 'pipnet_mbv2', 'hrnetv2_w18', 'rtmpose_m'):
+        # ours as the configs build them (ChannelsLastTopdownEstimator: NHWC); MMPose's
+        # models in their default layout
         model = eval_model(CONFIGS[name])
         for batch in (1, 8):
             cases[f'{name}/eager/b{batch}'] = predict_case(model, batch)
         if name.startswith('pipnet'):
+            for batch in (1, 8):  # the trunk in the same layout as the whole network
+                cases[f'{name}/trunk/b{batch}'] = predict_case(model, batch, trunk_only=True,
+                                                               channels_last=True)
+            nchw = eval_model(CONFIGS[name], channels_last=False)
             for batch in (1, 8):
-                cases[f'{name}/trunk/b{batch}'] = predict_case(model, batch, trunk_only=True)
-            channels_last = eval_model(CONFIGS[name])
-            for batch in (1, 8):
-                cases[f'{name}/channels_last/b{batch}'] = predict_case(channels_last, batch,
-                                                                       channels_last=True)
+                cases[f'{name}/eager_nchw/b{batch}'] = predict_case(nchw, batch)
             for raw in (False, True):
                 onnx_file = export_onnx(CONFIGS[name], None,
                                         osp.join(tmp, f'{name}_{raw}.onnx'), raw_maps=raw)
@@ -191,6 +194,10 @@ def main() -> None:
          ms['pipnet_r18/ort/b1'], '>= 1.8'),
         ('ORT PIPNet-MBV2 speed-up over eager (b1)', ms['pipnet_mbv2/eager/b1'] /
          ms['pipnet_mbv2/ort/b1'], '>= 2.5'),
+        ('ORT PIPNet-R18 speed-up over eager in NCHW layout (b1)',
+         ms['pipnet_r18/eager_nchw/b1'] / ms['pipnet_r18/ort/b1'], '>= 1.8'),
+        ('ORT PIPNet-MBV2 speed-up over eager in NCHW layout (b1)',
+         ms['pipnet_mbv2/eager_nchw/b1'] / ms['pipnet_mbv2/ort/b1'], '>= 2.5'),
         ('decoding in the ORT graph, share of the run (R18 b1)',
          ms['pipnet_r18/ort_decoding_only/b1'] / ms['pipnet_r18/ort/b1'], '< 0.05'),
         ('decoding in the ORT graph, share of the run (MBV2 b1)',
@@ -202,7 +209,7 @@ def main() -> None:
         ('eager R18 / RTMPose-m (b1)', ms['pipnet_r18/eager/b1'] / ms['rtmpose_m/eager/b1'],
          '<= 0.6'),
     ] + [(f'{name} batch 8 per face / batch 1', ms[f'{name}/b8'] / ms[f'{name}/b1'], '<= 1.0')
-         for name in names if name.split('/')[1] in ('eager', 'ort')] + [
+         for name in names if name.split('/')[1] in ('eager', 'eager_nchw', 'ort')] + [
         ('video FPS / bare ORT model faces/s', video['video_fps'] /
          video['bare_model_faces_per_s'], '>= 0.7'),
         ('PIPNet-R18 training step / bare network step (time)', train['pipnet_r18/bare_step'] /

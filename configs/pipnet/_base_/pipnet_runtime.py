@@ -26,8 +26,11 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='NME',
                     rule='less'))
 
+# MMPose's TopdownPoseEstimator with the network in channels_last layout (faster on CPU,
+# batches included; channels_last=False for MMPose's default layout).
 model = dict(
-    type='TopdownPoseEstimator',
+    type='ChannelsLastTopdownEstimator',
+    channels_last=True,
     data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     head=dict(type='PIPHead', stride=32),

@@ -170,9 +170,10 @@ class PIPHead(BaseHead):
         return self._maps(self.stride_adapter(feats[-1]))
 
     def _maps(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """The five 1x1 convs on a feature map already at the head's stride."""
-        return (self.cls_layer(x), self.x_layer(x), self.y_layer(x), self.nb_x_layer(x),
-                self.nb_y_layer(x))
+        """The five 1x1 convs on a feature map already at the head's stride, as contiguous
+        (NCHW) tensors whatever the feature map's memory layout."""
+        return tuple(layer(x).contiguous() for layer in (
+            self.cls_layer, self.x_layer, self.y_layer, self.nb_x_layer, self.nb_y_layer))
 
     def predict(self,
                 feats: Features,
