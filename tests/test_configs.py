@@ -24,7 +24,9 @@ def test_zoo_is_complete():
     expected = {f'{d}_{b}.py' for d in ('wflw', '300w', 'cofw', 'aflw')
                 for b in ('res18', 'res50', 'res101', 'mbv2')}
     expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
-    expected |= {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py'}
+    expected |= {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py',
+                 'ytf68_mbv2_person_256.py', 'ytf68_mbv2_person_256_ft.py',
+                 'ytf68_mbv2_256_all.py'}
     assert set(ZOO) == expected
 
 
@@ -32,7 +34,7 @@ def fixture_config(name: str, work_dir: str) -> Config:
     cfg = Config.fromfile(f'{CONFIGS}/{name}')
     folder, ann_file = FIXTURE_OF[name.split('_')[0]]
     cfg.work_dir = work_dir
-    cfg.load_from = None  # ytf68_mbv2_all.py continues a local training run
+    cfg.load_from = None  # the *_all.py / *_ft.py configs continue local training runs
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_interval = 1
     cfg.default_hooks.logger.interval = 1

@@ -1,0 +1,13 @@
+# Finishing schedule for ytf68_mbv2_person_256.py: its epoch-16 weights (LR 1e-4 so far)
+# trained 4 more epochs at LR 1e-5 then 1e-6 (x0.1 after 3), with a fresh Adam state.
+# DEVIATION: a shortened schedule (20 epochs in all, reference 60 at 256 px), so that the
+# run fits a 2-core CPU next to the all-data finish (ytf68_mbv2_256_all.py).
+_base_ = ['./ytf68_mbv2_person_256.py']
+load_from = 'work_dirs/ytf68_mbv2_person_256/epoch_16.pth'
+max_epochs = 4
+train_cfg = dict(max_epochs=max_epochs, val_interval=2)
+optim_wrapper = dict(optimizer=dict(lr=1e-5))
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[3],
+         gamma=0.1)
+]
