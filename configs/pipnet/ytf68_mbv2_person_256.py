@@ -1,7 +1,8 @@
 # The person-disjoint recipe (ytf68_mbv2_person.py) with the reference's 256x256 input
 # (8x8 grid at stride 32) instead of 192x192 (6x6). LEVER (input size), measured on the
 # held-out people (README "People it never saw"): at epoch 16 of this schedule 4.65% NME
-# against 5.07% for 192 px in the same run (both trained side by side on a lent GPU).
+# against 5.07% for 192 px (both trained side by side on a lent GPU, stopped there);
+# finished with ytf68_mbv2_person_256_ft.py: 4.81%, no better than 192 px's 4.77%.
 # CPU cost: about 1.9 s per batch of 16 on 2 cores, 1.7x the 192 px recipe.
 _base_ = ['./ytf68_mbv2_person.py']
 
