@@ -3,4 +3,4 @@ from .metrics import NMEFailureAUC, failure_rate_and_auc
 from .training_curves import plot_training_curves, plot_validation_curves, read_scalars
 
 __all__ = ['NMEFailureAUC', 'failure_rate_and_auc', 'load_nmes', 'plot_ced',
-           'plot_training_curves', 'read_scalars']
+           'plot_training_curves', 'plot_validation_curves', 'read_scalars']
