@@ -45,6 +45,8 @@ def test_metric_values_and_nme_file(tmp_path):
     assert out['NME'] == pytest.approx(per_face.mean())
     assert out['FR@0.1'] == pytest.approx(0.2)  # 9.1 px / 60 > 0.1
     assert out['AUC@0.1'] == pytest.approx(reference_fr_auc(per_face)[1])
+    # every point of face i is errors[i] px right of its label: signed mean / 60 px
+    assert out['bias_x'] == pytest.approx(errors.mean() / 60) and out['bias_y'] == 0
     saved = json.loads((tmp_path / 'r.nme.json').read_text())
     np.testing.assert_allclose(saved['nme'], per_face, atol=1e-6)
     plot_ced([str(tmp_path / 'r.nme.json')] * 2, str(tmp_path / 'ced.png'), ['a', 'b'])

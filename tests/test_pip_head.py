@@ -133,7 +133,11 @@ def res18_model():
     return model
 
 
-def test_flip_test_is_flip_equivariant(res18_model):
+@pytest.mark.parametrize('label_origin', [0, 1])
+def test_flip_test_is_flip_equivariant(res18_model, label_origin):
+    """Flip test on a mirrored input gives the mirrored prediction; for 1-based labels
+    (label_origin 1) the mirror is about the labels' own convention: a 128 px box in a
+    256 px crop is 2 crop pixels per image pixel, so ``x -> 255 - x + 2 * 1 * 2``."""
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
     meta = parse_pose_metainfo(dict(from_file="configs/_base_/datasets/wflw.py"))
     flip_indices = meta['flip_indices']
@@ -144,17 +148,23 @@ def test_flip_test_is_flip_equivariant(res18_model):
         torch.nn.init.normal_(layer.weight, std=0.05)
     image = torch.randn(1, 3, 256, 256)
     samples = samples_from([None], [None], flip_indices)
+    samples[0].set_metainfo(dict(input_scale=np.array([128., 128.])))
     with torch.no_grad():
         def predict(x):
             feats = [model.extract_feat(x), model.extract_feat(x.flip(-1))]
-            pred = model.head.predict(feats, samples, dict(flip_test=True))[0]
+            pred = model.head.predict(feats, samples, dict(flip_test=True,
+                                                           label_origin=label_origin))[0]
             return pred.keypoints[0], pred.keypoint_scores[0]
         kpts, scores = predict(image)
         kpts_f, scores_f = predict(image.flip(-1))
     mirrored = kpts_f[flip_indices].copy()
-    mirrored[:, 0] = 256 - 1 - mirrored[:, 0]
+    mirrored[:, 0] = 256 - 1 - mirrored[:, 0] + 2 * label_origin * 256 / 128
     np.testing.assert_allclose(mirrored, kpts, atol=1e-3)
     np.testing.assert_allclose(scores_f[flip_indices], scores, atol=1e-5)
+    if label_origin:
+        del samples[0].input_scale
+        with pytest.raises(ValueError, match='label_origin needs each sample.s input_scale'):
+            predict(image)
 
 
 def test_gradients_reach_the_backbone(res18_model):

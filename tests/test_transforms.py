@@ -67,3 +67,51 @@ def test_translate_rotate_ranges_and_probabilities():
 def test_bad_parameters_fail_with_a_clear_message(cfg, message):
     with pytest.raises(ValueError, match=message):
         TRANSFORMS.build(cfg)
+
+
+def flip_sample(keypoints, width=20, height=10):
+    """One bright pixel per keypoint at ``keypoints - 1`` (1-based labels)."""
+    img = np.zeros((height, width, 3), np.uint8)
+    for x, y in keypoints:
+        img[int(y) - 1, int(x) - 1] = 255
+    return dict(img=img, img_shape=(height, width),
+                keypoints=np.array([keypoints], np.float32),
+                keypoints_visible=np.ones((1, len(keypoints))), flip_indices=[1, 0],
+                bbox_center=np.array([[10., 5.]], np.float32),
+                bbox=np.array([[0., 0., 19., 9.]], np.float32))
+
+
+def test_flip_with_label_origin_keeps_1_based_labels_on_their_pixels():
+    flip = TRANSFORMS.build(dict(type='RandomFlipWithLabelOrigin', label_origin=1, prob=1.0,
+                                 direction='horizontal'))
+    out = flip(flip_sample([(5., 4.), (1., 1.)]))
+    # pixel (4, 3) -> (15, 3), pixel (0, 0) -> (19, 0); labels 1-based, pairs swapped
+    np.testing.assert_array_equal(out['keypoints'][0], [[20., 1.], [16., 4.]])
+    for x, y in out['keypoints'][0]:
+        assert out['img'][int(y) - 1, int(x) - 1, 0] == 255
+    np.testing.assert_array_equal(out['bbox_center'], [[11., 5.]])
+    np.testing.assert_array_equal(out['bbox'], [[2., 0., 21., 9.]])
+    # MMPose's RandomFlip mirrors the same 1-based labels to two pixels left of their content
+    plain = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0, direction='horizontal'))
+    np.testing.assert_array_equal(plain(flip_sample([(5., 4.), (1., 1.)]))['keypoints'][0],
+                                  [[18., 1.], [14., 4.]])
+
+
+def test_flip_with_label_origin_0_is_mmposes_flip_and_twice_is_identity():
+    ours = TRANSFORMS.build(dict(type='RandomFlipWithLabelOrigin', prob=1.0))
+    plain = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))
+    for key in ('keypoints', 'bbox_center', 'bbox', 'img'):
+        np.testing.assert_array_equal(ours(flip_sample([(5., 4.), (1., 1.)]))[key],
+                                      plain(flip_sample([(5., 4.), (1., 1.)]))[key])
+    one_based = TRANSFORMS.build(dict(type='RandomFlipWithLabelOrigin', label_origin=1,
+                                      prob=1.0))
+    twice = one_based(one_based(flip_sample([(5., 4.), (1., 1.)])))
+    np.testing.assert_array_equal(twice['keypoints'][0], [[5., 4.], [1., 1.]])
+
+
+def test_flip_with_label_origin_refuses_crop_coordinates_and_bad_origins():
+    flip = TRANSFORMS.build(dict(type='RandomFlipWithLabelOrigin', label_origin=1, prob=1.0))
+    with pytest.raises(ValueError, match='must come before TopdownAffine'):
+        flip(dict(flip_sample([(5., 4.), (1., 1.)]), input_size=(192, 192)))
+    with pytest.raises(ValueError, match="label_origin='1' must be a finite number"):
+        TRANSFORMS.build(dict(type='RandomFlipWithLabelOrigin', label_origin='1'))

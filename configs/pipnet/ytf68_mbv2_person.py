@@ -23,7 +23,9 @@ label_encoder = dict(type='PIPLabel', input_size=input_size)
 train_pipeline = [
     dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal', prob=0.5),
+    # LEVER (label origin): ytf68's labels are 1-based (MMPose's RandomFlip mirrors 0-based
+    # coordinates, so flipped samples were 2 px off and the model missed x by 1.03 px).
+    dict(type='RandomFlipWithLabelOrigin', label_origin=1, direction='horizontal', prob=0.5),
     dict(type='RandomBBoxTransform', shift_prob=0., rotate_prob=0., scale_factor=(0.8, 1.2),
          scale_prob=1.0),
     dict(type='RandomBBoxTranslateRotate', max_shift=30 / 256, shift_prob=0.5,
@@ -37,5 +39,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     dataset=dict(ann_file='ytf68_coco/ytf68_person_train.json', pipeline=train_pipeline))
+# LEVER (label origin): flip test (off by default) mirrors back in the labels' convention
+model = dict(test_cfg=dict(label_origin=1))
 val_dataloader = dict(dataset=dict(ann_file='ytf68_coco/ytf68_person_held_out.json'))
 test_dataloader = val_dataloader

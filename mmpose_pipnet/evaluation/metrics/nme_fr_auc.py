@@ -25,9 +25,13 @@ def failure_rate_and_auc(nmes: np.ndarray, threshold: float = 0.1,
 
 @METRICS.register_module()
 class NMEFailureAUC(NME):
-    """MMPose's :class:`NME` (same normalisation and value) plus ``FR@thr`` and ``AUC@thr``.
+    """MMPose's :class:`NME` (same normalisation and value) plus ``FR@thr`` and ``AUC@thr``
+    and the systematic error ``bias_x``, ``bias_y``.
 
     Per-face NME is the mean over the face's visible points of ``||p - g|| / d``.
+    ``bias_x`` / ``bias_y``: the mean of ``(p - g) / d`` on each axis over every visible
+    point: near 0 for a model in its labels' pixel convention; a value near ``1 px / d``
+    gives away a convention mismatch (1-based labels flipped as 0-based: README).
     All values are fractions (0.04 = 4%).
 
     Args:
@@ -60,6 +64,8 @@ class NMEFailureAUC(NME):
         fr, auc = failure_rate_and_auc(per_face, thr)
         metrics[f'FR@{thr:g}'] = fr
         metrics[f'AUC@{thr:g}'] = auc
+        signed = (pred - gt) / norm[:, None, :]  # (N, K, 2), fractions of the normaliser
+        metrics['bias_x'], metrics['bias_y'] = (float(v) for v in signed[mask].mean(0))
         if self.outfile_prefix:
             out = f'{self.outfile_prefix}.nme.json'
             if osp.dirname(out):

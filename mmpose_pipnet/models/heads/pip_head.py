@@ -2,6 +2,7 @@
 import math
 from typing import Dict, List, Optional, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.structures import InstanceData, PixelData
 from mmpose.models.heads.base_head import BaseHead
@@ -185,8 +186,12 @@ class PIPHead(BaseHead):
         With ``test_cfg['flip_test']`` (off by default, as in the reference), ``feats`` is
         ``[feats, feats_of_flipped_input]``: both are decoded (NRM merge included), the
         flipped prediction is mirrored back (``x -> w - 1 - x``, points re-indexed by the
-        dataset's ``flip_indices``) and the two are averaged. ``output_heatmaps`` adds the
-        raw score maps (B, K, H, W) as ``pred_fields``.
+        dataset's ``flip_indices``) and the two are averaged. A model trained on labels
+        whose first pixel centre is ``test_cfg['label_origin']`` (image pixels; 1 for
+        1-based labels, the ``label_origin`` of ``RandomFlipWithLabelOrigin``) predicts in
+        that convention, so its mirror is ``x -> w - 1 - x + 2 * label_origin * s``, with
+        s = crop pixels per image pixel (the sample's ``input_size / input_scale``).
+        ``output_heatmaps`` adds the raw score maps (B, K, H, W) as ``pred_fields``.
         """
         if test_cfg.get('flip_test', False):
             if not (isinstance(feats, list) and len(feats) == 2):
@@ -200,6 +205,8 @@ class PIPHead(BaseHead):
                 torch.from_numpy(coords_flip), flip_indices,
                 shift_coords=test_cfg.get('shift_coords', True),
                 input_size=self.decoder.input_size).numpy()
+            coords_flip[..., 0] += self._label_origin_shift(batch_data_samples,
+                                                            test_cfg.get('label_origin', 0))
             coords = (coords + coords_flip) * 0.5
             scores = (scores + scores_flip[:, flip_indices]) * 0.5
         else:
@@ -213,6 +220,20 @@ class PIPHead(BaseHead):
         if test_cfg.get('output_heatmaps', False):
             return preds, [PixelData(heatmaps=hm) for hm in outputs[0].detach()]
         return preds
+
+    @staticmethod
+    def _label_origin_shift(batch_data_samples: OptSampleList,
+                            label_origin: float) -> np.ndarray:
+        """(B, 1): ``2 * label_origin`` image pixels in crop-normalised x, per sample."""
+        if not label_origin:
+            return np.zeros((len(batch_data_samples), 1), dtype=np.float32)
+        if any('input_scale' not in d.metainfo for d in batch_data_samples):
+            raise InputError('PIPHead.predict: test_cfg label_origin needs each sample\'s '
+                             'input_scale (the crop box in image pixels; PackPoseInputs '
+                             'meta_keys)')
+        box_width = np.array([d.metainfo['input_scale'][0] for d in batch_data_samples],
+                             dtype=np.float32)
+        return (2 * label_origin / box_width)[:, None]
 
     def loss(self,
              feats: Tuple[Tensor],
