@@ -8,7 +8,7 @@ from mmpose.apis import inference_topdown, init_model
 from conftest import CONFIGS, REPO
 from mmpose_pipnet.evaluation.benchmark import synthetic_train_batch
 
-CONFIG = f'{CONFIGS}/ytf68_mbv2.py'
+CONFIG = f'{CONFIGS}/ytf68_mbv2_all.py'
 CHECKPOINT = f'{REPO}/checkpoints/pipnet_mbv2_ytf68.pth'
 
 

@@ -13,7 +13,7 @@ from mmpose_pipnet.deploy import export_onnx
 from mmpose_pipnet.apis.face_detection import landmark_square
 from mmpose_pipnet.evaluation.detector_eval import load_face_images
 
-MBV2 = osp.join(CONFIGS, 'ytf68_mbv2.py')
+MBV2 = osp.join(CONFIGS, 'ytf68_mbv2_all.py')
 MBV2_CKPT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
 
 

@@ -1,7 +1,7 @@
 """Make a release checkpoint: weights only (float16 by default) plus the dataset metainfo.
 
 Example:
-    python tools/publish_model.py work_dirs/ytf68_mbv2/epoch_48.pth \
+    python tools/publish_model.py work_dirs/ytf68_mbv2_all/epoch_6.pth \
         checkpoints/pipnet_mbv2_ytf68.pth
 """
 import argparse

@@ -1,7 +1,7 @@
 """Evaluate a PIPNet (or any MMPose) checkpoint: MMPose's tools/test.py, plus the plugin.
 
 Example:
-    python tools/test.py configs/pipnet/ytf68_mbv2.py checkpoints/pipnet_mbv2_ytf68.pth
+    python tools/test.py configs/pipnet/ytf68_mbv2_all.py checkpoints/pipnet_mbv2_ytf68.pth
     python tools/test.py CONFIG CKPT --nme-out work_dirs/a   # per-face NMEs for plot_ced.py
 """
 import argparse

@@ -1,5 +1,6 @@
-# PIPNet-MobileNetV2 on ytf68 (68 points, 300W order): the project's default model,
-# trained on a 2-core CPU (README "Default model"). Data: the csv files converted with
+# PIPNet-MobileNetV2 on ytf68 (68 points, 300W order): the recipe of the project's first
+# default model (trained on train.csv on a 2-core CPU; replaced by ytf68_mbv2_all.py, README
+# "Default model") and the base of the ytf68 configs. Data: the csv files converted with
 # tools/dataset_converters/landmark_csv_to_coco.py (README); research use only.
 # Differences from the reference recipe are marked DEVIATION.
 _base_ = ['./_base_/pipnet_runtime.py']

@@ -19,7 +19,7 @@ from mmpose.apis import inference_topdown, init_model
 from .face_detection import FaceDetector
 from .pose2d_inferencer import DEFAULT_FACE_DETECTOR, REPO
 
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_all.py')
 DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
 
 
