@@ -3,5 +3,5 @@ from .loading import LoadFaceImage
 from .paper_augmentations import (RandomBBoxTranslateRotate, RandomGaussianBlur,
                                   RandomGrayscale, RandomOcclusionBox)
 
-__all__ = ['LoadFaceImage', 'RandomFlipWithLabelOrigin', 'RandomBBoxTranslateRotate', 'RandomOcclusionBox',
-           'RandomGaussianBlur', 'RandomGrayscale']
+__all__ = ['LoadFaceImage', 'RandomFlipWithLabelOrigin', 'RandomBBoxTranslateRotate',
+           'RandomOcclusionBox', 'RandomGaussianBlur', 'RandomGrayscale']
