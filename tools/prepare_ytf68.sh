@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Lay out ytf68 for the ytf68 configs (configs/pipnet/ytf68_*.py): data/ytf68 -> the folder holding
-# train.csv, val.csv and images/ (a symlink; default ../shared/data/ytf68), and the csv files
-# converted to COCO-style json in data/ytf68_coco/, plus a split BY PERSON of train.csv +
+# Lay out ytf68 for the ytf68 configs (configs/pipnet/ytf68_*.py): data/ytf68 -> the folder
+# holding train.csv, val.csv and images/ (a symlink; default ../shared/data/ytf68), and the
+# csv files converted to COCO-style json in data/ytf68_coco/, plus a split BY PERSON of train.csv +
 # val.csv (data/ytf68_person/{train,held_out}.csv -> ytf68_person_{train,held_out}.json:
 # 2809 faces of 278 people / 750 faces of 70 others), data/ytf68_person/pool (links to the
 # unlabelled frames of people not held out) and, for the STC experiment, 15% of the training

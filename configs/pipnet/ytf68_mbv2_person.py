@@ -16,6 +16,7 @@ param_scheduler = [
 ]
 
 input_size = (192, 192)
+label_origin = 1  # ytf68's labels are 1-based (top-left pixel centre (1, 1))
 label_encoder = dict(type='PIPLabel', input_size=input_size)
 # LEVER (box scale jitter): the reference has no scale augmentation, so a detector box 15%
 # off the training box cost +40% NME. MMPose's RandomBBoxTransform scales the box by a
@@ -26,7 +27,8 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     # LEVER (label origin): ytf68's labels are 1-based (MMPose's RandomFlip mirrors 0-based
     # coordinates, so flipped samples were 2 px off and the model missed x by 1.03 px).
-    dict(type='RandomFlipWithLabelOrigin', label_origin=1, direction='horizontal', prob=0.5),
+    dict(type='RandomFlipWithLabelOrigin', label_origin=label_origin, direction='horizontal',
+         prob=0.5),
     dict(type='RandomBBoxTransform', shift_prob=0., rotate_prob=0., scale_factor=(0.8, 1.2),
          scale_prob=1.0),
     dict(type='RandomBBoxTranslateRotate', max_shift=30 / 256, shift_prob=0.5,
@@ -41,6 +43,6 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(ann_file='ytf68_coco/ytf68_person_train.json', pipeline=train_pipeline))
 # LEVER (label origin): flip test (off by default) mirrors back in the labels' convention
-model = dict(test_cfg=dict(label_origin=1))
+model = dict(test_cfg=dict(label_origin=label_origin))
 val_dataloader = dict(dataset=dict(ann_file='ytf68_coco/ytf68_person_held_out.json'))
 test_dataloader = val_dataloader

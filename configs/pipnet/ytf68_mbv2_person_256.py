@@ -5,8 +5,8 @@
 # finished with ytf68_mbv2_person_256_ft.py: 4.81%, no better than 192 px's 4.77%.
 # CPU cost per batch of 16 on 2 cores: 1.9 s (channels_last; NCHW 2.9 s), 2.4x the 192 px
 # recipe's 0.8 s: 2.6 h for 28 epochs (README "People it never saw").
-# The figures above predate the 1-based flip fix (RandomFlipWithLabelOrigin), which this
-# config now has as its base does.
+# The figures above predate the 1-based flip fix (RandomFlipWithLabelOrigin); this config,
+# like its base, now has it.
 _base_ = ['./ytf68_mbv2_person.py']
 
 input_size = (256, 256)
