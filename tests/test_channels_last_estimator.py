@@ -5,11 +5,11 @@ import pytest
 import torch
 from mmpose.apis import inference_topdown, init_model
 
-from conftest import CONFIGS, REPO
+from conftest import CONFIGS
+from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 from mmpose_pipnet.evaluation.benchmark import synthetic_train_batch
 
-CONFIG = f'{CONFIGS}/ytf68_mbv2_all.py'
-CHECKPOINT = f'{REPO}/checkpoints/pipnet_mbv2_ytf68.pth'
+CONFIG, CHECKPOINT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
 
 
 def first_conv_weight(model):

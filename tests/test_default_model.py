@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from conftest import REPO, YTF68
+from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 
-CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_all.py')
-CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
-# the scale-jitter recipe trained without the held-out people: the README's figures on new
-# people ("People it never saw")
-PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_person.py')
+CONFIG, CHECKPOINT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
+# the person-disjoint recipe (ytf68_mbv2_person.py, then ytf68_mbv2_person_restart.py),
+# trained without the held-out people: the README's figures on new people
+PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_person_restart.py')
 PERSON_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68_person.pth')
 
 

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from conftest import CONFIGS, FACE_SAMPLES, REPO
+from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 from mmpose_pipnet.deploy import export_onnx
 from mmpose_pipnet.apis.face_detection import landmark_square
 from mmpose_pipnet.evaluation.detector_eval import load_face_images
 
-MBV2 = osp.join(CONFIGS, 'ytf68_mbv2_all.py')
-MBV2_CKPT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+MBV2, MBV2_CKPT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
 
 
 def random_checkpoint(config, path, seed=0):
