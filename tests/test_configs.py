@@ -26,7 +26,8 @@ def test_zoo_is_complete():
     expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
     expected |= {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py',
                  'ytf68_mbv2_person_256.py', 'ytf68_mbv2_person_256_ft.py',
-                 'ytf68_mbv2_person_256_from192.py', 'ytf68_mbv2_person_restart.py'}
+                 'ytf68_mbv2_person_256_from192.py', 'ytf68_mbv2_person_restart.py',
+                 'ytf68_mbv2_person_restart_noflip.py', 'ytf68_mbv2_person_restart_lightaug.py'}
     assert set(ZOO) == expected
 
 

@@ -89,7 +89,8 @@ def test_whole_image_boxes_fail_the_same_bounds():
     """The bounds above are ones MMPose's whole-image fallback does not meet: it misses
     (no matching box) or exceeds the bound on every face but the 300W close-up portrait
     that fills its photo, where the scale-jitter defaults cope with a box that is too
-    large (indoor_020.png: 6.9% with the second default, 8.01% with the current one)."""
+    large (indoor_020.png: 6.9% with the second default, 8.01% with the third, 7.01% with
+    the current one)."""
     from mmpose.apis import MMPoseInferencer
     inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
                                   det_model='whole_image', device='cpu')
