@@ -4,7 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from mmpose_pipnet.evaluation import NMEFailureAUC, failure_rate_and_auc, plot_ced
+from mmpose_pipnet.evaluation import (NMEFailureAUC, failure_rate_and_auc, landmark_biases,
+                                      plot_ced)
 
 
 def reference_fr_auc(nmes, thres=0.1, step=0.0001):
@@ -24,8 +25,8 @@ def test_fr_auc_match_reference_formula():
 
 
 def run_metric(metric, preds, gts):
-    metric.dataset_meta = dict(dataset_name='300w', keypoint_id2name={i: str(i)
-                                                                      for i in range(68)})
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    metric.dataset_meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/300w.py'))
     samples = [dict(pred_instances=dict(keypoints=p[None]),
                     gt_instances=dict(keypoints=g[None], keypoints_visible=np.ones((1, 68))))
                for p, g in zip(preds, gts)]
@@ -47,12 +48,46 @@ def test_metric_values_and_nme_file(tmp_path):
     assert out['AUC@0.1'] == pytest.approx(reference_fr_auc(per_face)[1])
     # every point of face i is errors[i] px right of its label: signed mean / 60 px
     assert out['bias_x'] == pytest.approx(errors.mean() / 60) and out['bias_y'] == 0
+    # a shift of every point is a systematic error no mirror-symmetric model makes
+    assert out['landmark_bias'] == pytest.approx(errors.mean() / 60)
+    assert out['mirror_bias'] == pytest.approx(errors.mean() / 60)
     saved = json.loads((tmp_path / 'r.nme.json').read_text())
     np.testing.assert_allclose(saved['nme'], per_face, atol=1e-6)
     plot_ced([str(tmp_path / 'r.nme.json')] * 2, str(tmp_path / 'ced.png'), ['a', 'b'])
     assert (tmp_path / 'ced.png').stat().st_size > 1000
     with pytest.raises(ValueError, match='2 labels for 1 result files'):
         plot_ced([str(tmp_path / 'r.nme.json')], str(tmp_path / 'x.png'), ['a', 'b'])
+
+
+def test_landmark_biases_split_what_a_mirror_symmetric_model_can_and_cannot_produce():
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    flip = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/300w.py'))[
+        'flip_indices']
+    mask = np.ones((3, 68), bool)
+    # mirror-symmetric: x outwards by the landmark's side, y the same on both partners
+    side = np.sign(np.arange(68) - np.asarray(flip))  # -1 / +1 on mirror pairs, 0 midline
+    symmetric = np.zeros((3, 68, 2))
+    symmetric[..., 0] = 0.02 * side
+    symmetric[..., 1] = 0.01
+    out = landmark_biases(symmetric, mask, flip)
+    assert out['mirror_bias'] == pytest.approx(0, abs=1e-12)
+    paired = (side != 0).mean()
+    assert out['landmark_bias'] == pytest.approx(np.sqrt(0.02 ** 2 * paired + 0.01 ** 2))
+    # a global x shift (1-based labels flipped as 0-based) and a tilt of the brows
+    # (left up, right down) are what such a model cannot produce
+    shifted = symmetric.copy()
+    shifted[..., 0] += 0.005
+    shifted[:, 17:22, 1] += 0.01
+    shifted[:, 22:27, 1] -= 0.01
+    out = landmark_biases(shifted, mask, flip)
+    assert out['mirror_bias'] == pytest.approx(np.sqrt(0.005 ** 2 + 0.01 ** 2 * 10 / 68))
+    # invisible points do not count, whatever their (NaN) coordinates
+    shifted[0, :, :] = np.nan
+    mask[0] = False
+    assert landmark_biases(shifted, mask, flip) == pytest.approx(out)
+    assert set(landmark_biases(shifted, mask)) == {'landmark_bias'}
+    with pytest.raises(ValueError, match='flip_indices has 5 entries for 68 landmarks'):
+        landmark_biases(shifted, mask, [0, 1, 2, 3, 4])
 
 
 def test_training_curves_from_mmengine_scalars(tmp_path):

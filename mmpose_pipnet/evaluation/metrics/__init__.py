@@ -1,3 +1,3 @@
-from .nme_fr_auc import NMEFailureAUC, failure_rate_and_auc
+from .nme_fr_auc import NMEFailureAUC, failure_rate_and_auc, landmark_biases
 
-__all__ = ['NMEFailureAUC', 'failure_rate_and_auc']
+__all__ = ['NMEFailureAUC', 'failure_rate_and_auc', 'landmark_biases']

@@ -2,7 +2,7 @@
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
@@ -23,6 +23,43 @@ def failure_rate_and_auc(nmes: np.ndarray, threshold: float = 0.1,
     return float(1.0 - ys[-1]), float(simpson(ys, x=xs) / threshold)
 
 
+def landmark_biases(signed: np.ndarray, mask: np.ndarray,
+                    flip_indices: Optional[Sequence[int]] = None) -> Dict[str, float]:
+    """Systematic error per landmark, and the part of it a mirror-symmetric model cannot
+    produce.
+
+    A model trained with horizontal flips is pushed towards mirror symmetry: its mean
+    error ``b`` (K, 2) then satisfies ``b_x[k] = -b_x[f(k)]`` and ``b_y[k] = b_y[f(k)]``
+    (``f``: the flip pairing). The rest, ``((b_x[k] + b_x[f(k)]) / 2, (b_y[k] -
+    b_y[f(k)]) / 2)``, is what such a model leaves: measured on a model's TRAINING faces,
+    a large value says the labels are not mirror-symmetric and flipping fights them
+    (README: ytf68).
+
+    Args:
+        signed: (N, K, 2) signed errors ``(p - g) / d`` (fractions of the normaliser)
+        mask: (N, K) visible points
+        flip_indices: K flip partners (the dataset's ``flip_indices``); without them only
+            ``landmark_bias`` is returned
+
+    Returns:
+        dict: ``landmark_bias``: RMS over the landmarks of ``|b[k]|``; ``mirror_bias``:
+        RMS over the landmarks of the part above.
+    """
+    counts = mask.sum(0)  # (K,)
+    seen = counts > 0
+    bias = np.where(mask[..., None], signed, 0).sum(0) / np.maximum(counts, 1)[:, None]  # (K, 2)
+    out = dict(landmark_bias=float(np.sqrt((bias[seen] ** 2).sum(1).mean())))
+    if flip_indices is not None:
+        flip = np.asarray(flip_indices)
+        if flip.shape != (len(bias), ):
+            raise ValueError(f'landmark_biases: flip_indices has {flip.size} entries for '
+                             f'{len(bias)} landmarks')
+        mirrored = np.stack([bias[:, 0] + bias[flip, 0], bias[:, 1] - bias[flip, 1]], -1) / 2
+        both = seen & seen[flip]
+        out['mirror_bias'] = float(np.sqrt((mirrored[both] ** 2).sum(1).mean()))
+    return out
+
+
 @METRICS.register_module()
 class NMEFailureAUC(NME):
     """MMPose's :class:`NME` (same normalisation and value) plus ``FR@thr`` and ``AUC@thr``
@@ -32,7 +69,8 @@ class NMEFailureAUC(NME):
     ``bias_x`` / ``bias_y``: the mean of ``(p - g) / d`` on each axis over every visible
     point: near 0 for a model in its labels' pixel convention; a value near ``1 px / d``
     gives away a convention mismatch (1-based labels flipped as 0-based: README).
-    All values are fractions (0.04 = 4%).
+    ``landmark_bias`` / ``mirror_bias``: :func:`landmark_biases` (the second where the
+    dataset meta has ``flip_indices``). All values are fractions (0.04 = 4%).
 
     Args:
         failure_threshold (float): thr for FR and AUC. Default 0.1.
@@ -66,6 +104,8 @@ class NMEFailureAUC(NME):
         metrics[f'AUC@{thr:g}'] = auc
         signed = (pred - gt) / norm[:, None, :]  # (N, K, 2), fractions of the normaliser
         metrics['bias_x'], metrics['bias_y'] = (float(v) for v in signed[mask].mean(0))
+        metrics.update(landmark_biases(signed, mask,
+                                       (self.dataset_meta or {}).get('flip_indices')))
         if self.outfile_prefix:
             out = f'{self.outfile_prefix}.nme.json'
             if osp.dirname(out):
