@@ -1,12 +1,49 @@
-"""mmpose_pipnet: PIPNet for MMPose 1.x (set-up: tools/setup_env.sh; versions: README)."""
+"""mmpose_pipnet: PIPNet for MMPose 1.x (set-up: tools/setup_env.sh; versions: README).
+
+A wheel (``pip wheel . -w dist``) carries, besides the package, what its defaults need
+outside the clone, in ``mmpose_pipnet/.mim/`` as MMPose keeps its own: the configs
+(zoo, recipe, face detectors), ``model-index.yml`` with the metafile, and the shipped
+weights; plus the start-up hook that lets PyPI's torchvision import beside a CPU torch
+(``mmpose_pipnet_torchvision_guard.py``). An editable install reads them from the
+repository instead.
+"""
+import glob
+import os
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 here = osp.dirname(osp.abspath(__file__))
 version: dict = {}
 with open(osp.join(here, 'mmpose_pipnet', 'version.py')) as f:
     exec(f.read(), version)
+
+#: Files copied into mmpose_pipnet/.mim/ of a wheel (globs relative to the repository).
+MIM_FILES = ['model-index.yml', 'configs/**/*.py', 'configs/**/*.yml', 'configs/**/*.md',
+             'checkpoints/pipnet_mbv2_ytf68.pth', 'checkpoints/pipnet_mbv2_ytf68_person.pth']
+TORCHVISION_GUARD_PTH = 'zz_mmpose_pipnet_torchvision_guard.pth'
+
+
+class BuildWithPackageFiles(build_py):
+    """``build_py`` that also copies :data:`MIM_FILES` into the package's ``.mim/`` and
+    writes the torchvision start-up hook beside the package."""
+
+    def run(self) -> None:
+        super().run()
+        mim = osp.join(self.build_lib, 'mmpose_pipnet', '.mim')
+        for pattern in MIM_FILES:
+            files = glob.glob(osp.join(here, pattern), recursive=True)
+            if not files:
+                raise FileNotFoundError(f'setup.py: no file matches {pattern}')
+            for src in files:
+                dst = osp.join(mim, osp.relpath(src, here))
+                os.makedirs(osp.dirname(dst), exist_ok=True)
+                shutil.copyfile(src, dst)
+        with open(osp.join(self.build_lib, TORCHVISION_GUARD_PTH), 'w') as f:
+            f.write('import mmpose_pipnet_torchvision_guard; '
+                    'mmpose_pipnet_torchvision_guard.install()\n')
 
 
 def read_requirements(name: str) -> list:
@@ -23,6 +60,9 @@ setup(
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
     py_modules=['mmpose_pipnet_torchvision_guard', 'pipnet_onnxruntime'],
     package_data={'mmpose_pipnet': ['meanfaces/*.txt']},
+    cmdclass={'build_py': BuildWithPackageFiles},
+    entry_points={'console_scripts': [
+        'pipnet-landmarks = mmpose_pipnet.apis.landmarks_cli:main']},
     python_requires='>=3.8',
     # Ranges that admit the tested combination (README "Supported versions");
     # tools/setup_env.sh installs exactly that one, in the order the stack needs (mmcv

@@ -1,13 +1,11 @@
 """mmpose_pipnet: PIPNet (Pixel-in-Pixel Net) for MMPose 1.x.
 
-Importing the package applies the stack's run-time fixes (:mod:`.compat`) and registers
-its modules into MMPose's registries (configs use ``custom_imports``).
+Importing the package registers its modules in MMPose's, MMDetection's and MMEngine's
+registries (configs load it through ``custom_imports``) and changes nothing else: what our
+runs need from the stack is scoped to our own classes (``PIPNetRunner``,
+``PIPNetInferencer``; docs/reliability.md).
 """
-from . import compat
-
-compat.apply()
-
-from . import apis, codecs, datasets, engine, evaluation, models  # noqa: E402,F401
-from .version import __version__  # noqa: E402
+from . import apis, codecs, datasets, engine, evaluation, models  # noqa: F401
+from .version import __version__
 
 __all__ = ['__version__']

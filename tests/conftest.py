@@ -1,10 +1,11 @@
 """Shared test helpers. Real data comes from ../shared beside the repository (read-only)."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
 
-import mmpose_pipnet  # noqa: F401  (stack fixes before anything imports torchvision)
+import mmpose_pipnet  # noqa: F401  (registration)
 import pytest
 from mmpose.utils import register_all_modules
 
@@ -23,6 +24,23 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if 'shared_data' in item.keywords:
                 item.add_marker(skip)
+
+
+def load_tool(path):
+    """A script under tools/ imported as a module by its path (``'analysis/benchmark.py'``,
+    ``'analysis/_common.py'``), once per session: the analysis logic that only the tools use
+    lives with them, not in the package. Importing runs no ``main()``."""
+    name = 'tools_' + osp.splitext(path)[0].replace('/', '_')
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', path))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
 
 
 def train_in_subprocess(config, work_dir, resume=False, **kill):

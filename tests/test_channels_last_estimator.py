@@ -5,9 +5,10 @@ import pytest
 import torch
 from mmpose.apis import inference_topdown, init_model
 
-from conftest import CONFIGS
+from conftest import CONFIGS, load_tool
 from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
-from mmpose_pipnet.evaluation.benchmark import synthetic_train_batch
+
+synthetic_train_batch = load_tool('analysis/benchmark.py').synthetic_train_batch
 
 CONFIG, CHECKPOINT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
 

@@ -17,25 +17,31 @@ FIXTURE_OF = {
     'aflw': ('aflw', 'test_aflw.json'),
     'ytf68': ('300w', 'test_300w.json'),
 }
-ZOO = sorted(osp.basename(p) for p in glob.glob(f'{CONFIGS}/*.py'))
+ZOO = sorted(osp.relpath(p, CONFIGS) for p in glob.glob(f'{CONFIGS}/*.py') +
+             glob.glob(f'{CONFIGS}/ytf68_recipe/*.py'))
 
 
 def test_zoo_is_complete():
     expected = {f'{d}_{b}.py' for d in ('wflw', '300w', 'cofw', 'aflw')
                 for b in ('res18', 'res50', 'res101', 'mbv2')}
     expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
-    expected |= {'ytf68_mbv2.py', 'ytf68_mbv2_person.py', 'ytf68_mbv2_all.py',
-                 'ytf68_mbv2_person_256.py', 'ytf68_mbv2_person_256_ft.py',
-                 'ytf68_mbv2_person_256_from192.py', 'ytf68_mbv2_person_restart.py',
-                 'ytf68_mbv2_person_restart_noflip.py', 'ytf68_mbv2_person_restart_lightaug.py'}
+    expected |= {'ytf68_mbv2.py', 'ytf68_recipe/stage1_person.py',
+                 'ytf68_recipe/stage2_person_noflip.py'}
     assert set(ZOO) == expected
+
+
+@pytest.mark.parametrize('name', ZOO + sorted(
+    osp.relpath(p, CONFIGS) for p in glob.glob(f'{CONFIGS}/stc/*.py')))
+def test_no_config_loads_from_a_local_run(name):
+    """Stages start from the previous stage's checkpoint given on the command line
+    (ytf68_recipe/README.md), never from a path under work_dirs/."""
+    assert not Config.fromfile(f'{CONFIGS}/{name}').get('load_from')
 
 
 def fixture_config(name: str, work_dir: str) -> Config:
     cfg = Config.fromfile(f'{CONFIGS}/{name}')
-    folder, ann_file = FIXTURE_OF[name.split('_')[0]]
+    folder, ann_file = FIXTURE_OF['ytf68' if name.startswith('ytf68') else name.split('_')[0]]
     cfg.work_dir = work_dir
-    cfg.load_from = None  # the *_all.py / *_ft.py configs continue local training runs
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_interval = 1
     cfg.default_hooks.logger.interval = 1

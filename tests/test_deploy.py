@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CONFIGS, FACE_SAMPLES, REPO
+from conftest import CONFIGS, FACE_SAMPLES, REPO, load_tool
 from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 from mmpose_pipnet.deploy import export_onnx
 from mmpose_pipnet.apis.face_detection import landmark_square
-from mmpose_pipnet.evaluation.detector_eval import load_face_images
+
+load_face_images = load_tool('analysis/_common.py').load_face_images
 
 MBV2, MBV2_CKPT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
 

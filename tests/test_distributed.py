@@ -54,29 +54,29 @@ def test_two_cpu_processes_train_and_evaluate_like_one(tmp_path):
     assert dist['NME'] > 0
 
 
-@pytest.mark.parametrize('cuda,expected', [(False, 'gloo'), (True, 'nccl')])
-def test_launcher_backend_gloo_on_cpu_nccl_on_gpu(cuda, expected):
-    """MMPose's runtime asks for nccl: on a machine without CUDA the plugin's launcher
-    fix makes it gloo; where CUDA is available mmengine's own launcher runs, unchanged
-    (nccl, set_device). Checked in a fresh interpreter with CUDA availability faked."""
+@pytest.mark.parametrize('cuda,expected', [(False, ['gloo', 'mmengine']),
+                                            (True, ['mmengine'])])
+def test_runner_starts_gloo_on_cpu_and_leaves_gpus_to_mmengine(cuda, expected):
+    """MMPose's runtime asks for nccl: without CUDA, PIPNetRunner starts the process group
+    with gloo before MMEngine's set-up (which then skips its launcher); with CUDA only
+    MMEngine's own set-up runs (nccl, set_device). In a fresh interpreter with CUDA
+    availability faked and MMEngine's set-up recorded."""
     code = f'''
+import os
 import torch, torch.distributed as dist
 torch.cuda.is_available = lambda: {cuda}
 calls = []
 dist.init_process_group = lambda backend, **kw: calls.append(backend)
-torch.cuda.set_device = lambda device: calls.append('set_device')
-torch.cuda.device_count = lambda: 1
-import mmpose_pipnet
-from mmengine.dist import utils
-import os
-os.environ.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
-                  MASTER_PORT='29650')
-utils._init_dist_pytorch('nccl')
+from mmengine.runner import Runner
+from mmpose_pipnet.engine import PIPNetRunner
+Runner.setup_env = lambda self, env_cfg: calls.append('mmengine')
+runner = object.__new__(PIPNetRunner)
+runner._distributed, runner._launcher = True, 'pytorch'
+os.environ.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1')
+runner.setup_env(dict(dist_cfg=dict(backend='nccl', timeout=1800)))
 print(calls)
 '''
     run = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    calls = eval(run.stdout.strip().splitlines()[-1])
-    assert calls[-1] == expected
-    assert ('set_device' in calls) == cuda
+    assert eval(run.stdout.strip().splitlines()[-1]) == expected

@@ -3,10 +3,11 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FACE_SAMPLES, REPO
+from conftest import FACE_SAMPLES, REPO, load_tool
 from mmpose_pipnet.apis import FaceBoxCalibration, FaceDetector
 from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
-from mmpose_pipnet.evaluation.detector_eval import load_face_images
+
+load_face_images = load_tool('analysis/_common.py').load_face_images
 
 YUNET = f'{REPO}/configs/face_detection/yunet_face.py'
 HAAR = f'{REPO}/configs/face_detection/haar_face.py'

@@ -1,5 +1,6 @@
-"""Landmarks on whole images, offline: MMPoseInferencer with no det_model or with the
-detector config, user boxes, no-face images, FaceLandmarker and the image demo."""
+"""Landmarks on whole images, offline: PIPNetInferencer (MMPose's MMPoseInferencer
+interface) by alias, with no det_model or with the detector config, user boxes, no-face
+images; MMPose's own MMPoseInferencer with our files; FaceLandmarker and the image demo."""
 import json
 import os.path as osp
 import subprocess
@@ -9,13 +10,17 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FACE_SAMPLES, REPO
-from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
+from conftest import FACE_SAMPLES, REPO, load_tool
+from mmpose_pipnet.apis import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
+                                PIPNetInferencer)
 from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
-from mmpose_pipnet.evaluation.detector_eval import interocular_nme, load_face_images
+from mmpose_pipnet.utils import InputError
+
+_analysis = load_tool('analysis/_common.py')
+interocular_nme, load_face_images = _analysis.interocular_nme, _analysis.load_face_images
 
 CONFIG, CHECKPOINT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
-YUNET = osp.join(REPO, 'configs', 'face_detection', 'yunet_face.py')
+YUNET = DEFAULT_FACE_DETECTOR
 # Whole images with 68-point ground truth and the largest per-face NME allowed. Measured
 # with the bundled model: calibrated YuNet boxes give at most 7.9% (mean 5.1%) on the
 # single faces, 11.8% and 7.6% on the two small ones (the second default: 7.6% / 4.9%; the
@@ -58,11 +63,11 @@ def nmes_of_predictions(predictions, image):
     return nme
 
 
-@pytest.fixture(scope='module', params=['default', 'detector config'])
+@pytest.fixture(scope='module', params=['alias', 'detector config'])
 def inferencer(request):
-    from mmpose.apis import MMPoseInferencer
-    det_model = None if request.param == 'default' else YUNET
-    return MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, det_model=det_model,
+    if request.param == 'alias':  # the shipped model by name, its default detector
+        return PIPNetInferencer('pipnet-ytf68', device='cpu')
+    return PIPNetInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, det_model=YUNET,
                             device='cpu')
 
 
@@ -123,21 +128,27 @@ def test_inferencer_uses_user_boxes(inferencer):
     np.testing.assert_allclose([p['bbox'][0] for p in predictions], boxes[:, :4], atol=1e-3)
     assert [p['bbox_score'] for p in predictions] == pytest.approx([0.9, 0.5])
     assert nmes_of_predictions(predictions[:1], image)[0] < 0.06
-    with pytest.raises(ValueError, match=r'bboxes: expected \(N, 4\) or \(N, 5\)'):
+    with pytest.raises(InputError, match=r'bboxes: expected \(N, 4\) or \(N, 5\)'):
         next(inferencer(image['path'], bboxes=[np.zeros((1, 3))]))
 
 
 @pytest.mark.slow
 @pytest.mark.shared_data
-def test_face_landmarker_matches_the_inferencer():
+def test_face_landmarker_matches_the_inferencer_and_mmposes_own():
+    """FaceLandmarker, PIPNetInferencer and MMPose's own MMPoseInferencer (given our
+    offline detector: MMPose's default face detector is downloaded) agree."""
     from mmpose.apis import MMPoseInferencer
     from mmpose_pipnet.apis import FaceLandmarker
     faces = FaceLandmarker(CONFIG, CHECKPOINT, YUNET)(TWO_FACES)
-    (result, ) = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+    (result, ) = PIPNetInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
                                   device='cpu')(TWO_FACES)
-    predictions = sorted(result['predictions'][0], key=lambda p: -p['bbox_score'])
-    np.testing.assert_allclose(faces.keypoints, [p['keypoints'] for p in predictions],
-                               atol=1e-3)
+    (mmpose_result, ) = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+                                         det_model=YUNET, det_cat_ids=0,
+                                         device='cpu')(TWO_FACES)
+    for found in (result, mmpose_result):
+        predictions = sorted(found['predictions'][0], key=lambda p: -p['bbox_score'])
+        np.testing.assert_allclose(faces.keypoints, [p['keypoints'] for p in predictions],
+                                   atol=1e-3)
     assert len(faces.to_list()) == 2
 
 
@@ -173,11 +184,10 @@ def test_demo_errors_are_one_line(tmp_path):
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_inferencer_on_a_video(tmp_path):
-    from mmpose.apis import MMPoseInferencer
-    from mmpose_pipnet.evaluation.video_jitter import make_still_clip
+    make_still_clip = _analysis.make_still_clip
     clip = make_still_clip(cv2.imread(f'{FACE_SAMPLES}/300w/indoor_029.png'),
                            str(tmp_path / 'clip.mp4'), frames=4)
-    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, device='cpu')
+    inferencer = PIPNetInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT, device='cpu')
     results = list(inferencer(clip))
     assert len(results) == 4
     assert all(len(r['predictions'][0]) == 1 for r in results)

@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FACE_SAMPLES, REPO
+from conftest import FACE_SAMPLES, REPO, load_tool
 from mmpose_pipnet.apis import OneEuroFilter
-from mmpose_pipnet.evaluation.video_jitter import landmark_jitter, make_still_clip
+
+make_still_clip = load_tool('analysis/_common.py').make_still_clip
+landmark_jitter = load_tool('analysis/video_jitter_fps.py').landmark_jitter
 
 PORTRAIT = f'{FACE_SAMPLES}/300w/indoor_029.png'
 

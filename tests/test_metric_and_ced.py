@@ -1,11 +1,14 @@
-"""NMEFailureAUC: MMPose's NME plus FR/AUC by the reference formula; the CED plot."""
+"""NMEFailureAUC: MMPose's NME plus FR/AUC by the reference formula; the CED plot and the
+training curves (tools/analysis)."""
 import json
 
 import numpy as np
 import pytest
 
-from mmpose_pipnet.evaluation import (NMEFailureAUC, failure_rate_and_auc, landmark_biases,
-                                      plot_ced)
+from conftest import load_tool
+from mmpose_pipnet.evaluation import NMEFailureAUC, failure_rate_and_auc, landmark_biases
+
+plot_ced = load_tool('analysis/plot_ced.py').plot_ced
 
 
 def reference_fr_auc(nmes, thres=0.1, step=0.0001):
@@ -91,8 +94,9 @@ def test_landmark_biases_split_what_a_mirror_symmetric_model_can_and_cannot_prod
 
 
 def test_training_curves_from_mmengine_scalars(tmp_path):
-    from mmpose_pipnet.evaluation import (plot_training_curves, plot_validation_curves,
-                                          read_scalars)
+    curves = load_tool('analysis/plot_training_curves.py')
+    plot_training_curves, plot_validation_curves, read_scalars = (
+        curves.plot_training_curves, curves.plot_validation_curves, curves.read_scalars)
     run = tmp_path / '20260101_000000' / 'vis_data'
     run.mkdir(parents=True)
     lines = [dict(lr=1e-4, loss=1.0 / i, loss_cls=0.1 / i, epoch=1, iter=i * 10, step=i * 10)

@@ -1,4 +1,4 @@
-"""Reference PIPNet checkpoints -> our configs (:mod:`mmpose_pipnet.official_ckpt`).
+"""Reference PIPNet checkpoints -> our configs (tools/convert_official_ckpt.py).
 
 The reference networks are rebuilt here from their description (torchvision trunk, the
 stride layers, five 1x1 convs; docs section 1) with random weights and BN statistics, and
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
-import mmpose_pipnet  # noqa: F401  (stack fixes; before torchvision)
+import mmpose_pipnet  # noqa: F401  (registration)
 import numpy as np
 import pytest
 import torch
@@ -19,9 +19,13 @@ import torchvision
 from mmengine.config import Config
 from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
-from mmpose_pipnet.official_ckpt import (convert_official_checkpoint,
-                                         convert_official_state_dict)
 from torch import Tensor, nn
+
+from conftest import load_tool
+
+_convert = load_tool('convert_official_ckpt.py')
+convert_official_checkpoint = _convert.convert_official_checkpoint
+convert_official_state_dict = _convert.convert_official_state_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs' / 'pipnet'

@@ -1,4 +1,4 @@
-"""Registration on import, the stack fixes, ImageNet weights, converters and tools."""
+"""Registration on import, import order, ImageNet weights, converters and tools."""
 import json
 import subprocess
 import sys
@@ -32,18 +32,6 @@ def test_fresh_interpreter_imports_in_either_order(code):
                          text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith('ok')
-
-
-def test_mmengine_checkpoint_loads_under_weights_only(tmp_path):
-    from mmengine.logging import HistoryBuffer
-    from mmengine.runner import load_checkpoint
-    model = torch.nn.Linear(2, 2)
-    path = tmp_path / 'c.pth'
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(arr=np.arange(3), scalar=np.float32(1.5),
-                              hub=HistoryBuffer([1.0, 2.0], [1, 1]))), path)
-    ckpt = load_checkpoint(torch.nn.Linear(2, 2), str(path))
-    assert ckpt['meta']['arr'].tolist() == [0, 1, 2]
 
 
 def test_offline_mobilenet_v2_imagenet_weights_fill_every_backbone_tensor():

@@ -3,8 +3,10 @@ import csv
 
 import pytest
 
-from conftest import YTF68
-from mmpose_pipnet.datasets import person_of, split_csv_by_person
+from conftest import YTF68, load_tool
+
+_split = load_tool('dataset_converters/split_by_person.py')
+person_of, split_csv_by_person = _split.person_of, _split.split_csv_by_person
 
 
 def write_csv(path, images):
@@ -70,7 +72,7 @@ def test_ytf68_split_counts(tmp_path):
 
 
 def test_pool_links_only_people_not_held_out(tmp_path):
-    from mmpose_pipnet.datasets.person_split import link_pool_without_people
+    link_pool_without_people = _split.link_pool_without_people
     pool = tmp_path / 'pool'
     pool.mkdir()
     for name in ('Ann_Lee_00.jpg', 'Ann_Lee_07.jpg', 'Bob_01.jpg', 'Cy_Dee_Eff_12.jpg'):

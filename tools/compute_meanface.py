@@ -5,7 +5,7 @@ Example:
 """
 import argparse
 
-import mmpose_pipnet  # noqa: F401  (stack fixes)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.nrm import (compute_neighbors, meanface_from_coco, reverse_index,
                                save_meanface)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lay out ytf68 for the ytf68 configs (configs/pipnet/ytf68_*.py): data/ytf68 -> the folder
-# holding train.csv, val.csv and images/ (a symlink; default ../shared/data/ytf68), and the
+# holding train.csv, val.csv and images/ (a symlink to YTF68_DIR), and the
 # csv files converted to COCO-style json in data/ytf68_coco/, plus a split BY PERSON of train.csv +
 # val.csv (data/ytf68_person/{train,held_out}.csv -> ytf68_person_{train,held_out}.json:
 # 2809 faces of 278 people / 750 faces of 70 others), data/ytf68_person/pool (links to the
@@ -9,10 +9,11 @@
 # and all labelled faces, train.csv + val.csv (data/ytf68_all/all.csv -> ytf68_all.json) for
 # the shipped default model.
 # Idempotent.
-#   bash tools/prepare_ytf68.sh [YTF68_DIR]
+#   bash tools/prepare_ytf68.sh YTF68_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SRC=$(realpath "${1:-../shared/data/ytf68}")
+[ $# -eq 1 ] || { echo "usage: bash tools/prepare_ytf68.sh YTF68_DIR (the folder with train.csv, val.csv, images/)" >&2; exit 2; }
+SRC=$(realpath "$1")
 for f in train.csv val.csv images; do
   [ -e "$SRC/$f" ] || { echo "prepare_ytf68: $SRC/$f not found (expected the ytf68 folder)" >&2; exit 1; }
 done

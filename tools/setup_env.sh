@@ -33,7 +33,8 @@ if ! $VENV/bin/python -c "import mmcv.ops" 2>/dev/null; then
   MMCV_WITH_OPS=1 MAX_JOBS=2 CFLAGS=-g0 FORCE_CUDA=0 \
     $PIP install -q --no-build-isolation mmcv==2.1.0
 fi
-# 4. torchvision without its own torch (its compiled ops are patched out by mmpose_pipnet.compat).
+# 4. torchvision without its own torch (its compiled ops cannot load beside CPU torch: the
+#    start-up hook below, mmpose_pipnet_torchvision_guard.py, lets it import anyway).
 $PIP install -q --no-deps torchvision==0.28.0
 # 5. mmdet; mmpose without its unbuildable, never-imported dependency chumpy.
 $PIP install -q mmdet==3.3.0

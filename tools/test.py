@@ -1,18 +1,18 @@
 """Evaluate a PIPNet (or any MMPose) checkpoint: MMPose's tools/test.py, plus the plugin.
 
 Example:
-    python tools/test.py configs/pipnet/ytf68_mbv2_all.py checkpoints/pipnet_mbv2_ytf68.pth
+    python tools/test.py configs/pipnet/ytf68_mbv2.py checkpoints/pipnet_mbv2_ytf68.pth
     python tools/test.py CONFIG CKPT --nme-out work_dirs/a   # per-face NMEs for plot_ced.py
 """
 import argparse
 import os
 import os.path as osp
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
 import mmengine
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
-from mmpose_pipnet.utils import InputError, check_data_files
+from mmpose_pipnet.engine import build_runner
+from mmpose_pipnet.utils import InputError
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,8 +71,7 @@ def main() -> None:
             raise SystemExit(f'test: {name} file {path} not found')
     try:
         cfg = merge_args(Config.fromfile(args.config), args)
-        check_data_files(cfg, ['test_dataloader'])
-        metrics = Runner.from_cfg(cfg).test()
+        metrics = build_runner(cfg).test()
     except InputError as error:  # a mistake in the data or config: one line, no traceback
         raise SystemExit(f'test: {error}')
     if args.out:

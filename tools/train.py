@@ -8,10 +8,11 @@ import argparse
 import os
 import os.path as osp
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
-from mmpose_pipnet.utils import InputError, check_data_files, tune_glibc_malloc
+from mmpose_pipnet.engine import build_runner
+from mmpose_pipnet.utils import InputError
+from _malloc import tune_glibc_malloc  # tools/_malloc.py (tools/ is on sys.path)
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,8 +64,7 @@ def main() -> None:
     tune_glibc_malloc()
     cfg = merge_args(Config.fromfile(args.config), args)
     try:
-        check_data_files(cfg, ['train_dataloader', 'val_dataloader'])
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
     except InputError as error:  # a mistake in the data or config: one line, no traceback
         raise SystemExit(f'train: {error}')
 

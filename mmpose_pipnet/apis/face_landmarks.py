@@ -6,8 +6,8 @@ The user-facing Python entry point behind the demos::
     faces = FaceLandmarker()(cv2.imread('photo.jpg'))   # bundled model, YuNet boxes
     faces.keypoints   # (N, 68, 2) image pixels
 
-``MMPoseInferencer(pose2d=<config>, pose2d_weights=<checkpoint>)`` gives the same
-landmarks through MMPose's inferencer (see :mod:`.pose2d_inferencer`).
+``PIPNetInferencer('pipnet-ytf68')`` gives the same landmarks through MMPose's
+inferencer interface (see :mod:`.inferencer`).
 """
 import os.path as osp
 from dataclasses import dataclass
@@ -17,10 +17,8 @@ import numpy as np
 from mmpose.apis import inference_topdown, init_model
 
 from .face_detection import FaceDetector
-from .pose2d_inferencer import DEFAULT_FACE_DETECTOR, REPO
-
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2_all.py')
-DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68.pth')
+from .model_zoo import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR
+from .inferencer import resolve_pose2d
 
 
 @dataclass
@@ -55,8 +53,9 @@ class FaceLandmarker:
     """Detect faces and predict their landmarks with a PIPNet model.
 
     Args:
-        config: PIPNet config (default: the bundled model's)
-        checkpoint: its weights (default: the bundled model)
+        config: a shipped model's name or alias (``'pipnet-ytf68'``, ``model-index.yml``)
+            or a PIPNet config file (default: the bundled model's)
+        checkpoint: its weights (default: the bundled model's, or the named model's)
         detector: face detector config (``configs/face_detection/``)
         device: ``'cpu'``, ``'cuda:0'``, ... (PyTorch backend)
         onnx_file: run the landmarks with this exported model in ONNX Runtime
@@ -67,6 +66,10 @@ class FaceLandmarker:
     def __init__(self, config: str = DEFAULT_CONFIG, checkpoint: Optional[str] = DEFAULT_CHECKPOINT,
                  detector: str = DEFAULT_FACE_DETECTOR, device: str = 'cpu',
                  onnx_file: Optional[str] = None) -> None:
+        if config != DEFAULT_CONFIG:
+            config, checkpoint = resolve_pose2d(
+                config, None if checkpoint == DEFAULT_CHECKPOINT else checkpoint)
+        self.config, self.checkpoint = config, checkpoint
         files = (('detector', detector), ('onnx', onnx_file)) if onnx_file else \
             (('config', config), ('checkpoint', checkpoint), ('detector', detector))
         for name, path in files:

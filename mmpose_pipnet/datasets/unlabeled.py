@@ -104,7 +104,7 @@ class UnlabeledFaceDataset(BaseCocoStyleDataset):
         detector = None
         if self.box_source == 'detector' and any(n not in given for n in names):
             from ..apis.face_detection import FaceDetector
-            from ..apis.pose2d_inferencer import DEFAULT_FACE_DETECTOR
+            from ..apis.model_zoo import DEFAULT_FACE_DETECTOR
             detector = FaceDetector.from_config(self.detector_config or DEFAULT_FACE_DETECTOR)
 
         num_keypoints = self.metainfo['num_keypoints']

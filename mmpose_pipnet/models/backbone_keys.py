@@ -1,7 +1,7 @@
 """Key maps from torchvision's trunk layouts to MMPose's backbones.
 
 Used for ImageNet initialisation (:mod:`.imagenet_weights`) and for converting the
-reference PIPNet checkpoints (:mod:`mmpose_pipnet.official_ckpt`), whose trunks are
+reference PIPNet checkpoints (``tools/convert_official_ckpt.py``), whose trunks are
 torchvision's ResNet (``conv1, bn1, layer1..4``) and MobileNetV2 (``features.*``).
 """
 import re

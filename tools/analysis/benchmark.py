@@ -12,25 +12,38 @@ import itertools
 import json
 import os.path as osp
 import platform
+import statistics
+import sys
 import tempfile
+import time
+from typing import Callable, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 import torch
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
+from mmcv.transforms import Compose
+from mmengine.dataset import pseudo_collate
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import InstanceData
 from mmengine.utils import get_installed_path
+from mmpose.apis import init_model
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
+from mmpose.registry import DATASETS
+from mmpose.structures import PoseDataSample
 from mmpose_pipnet.apis import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
                                 FaceDetector, FaceLandmarker, FaceTracker, read_image)
 from mmpose_pipnet.apis.video import process_video
 from mmpose_pipnet.deploy import export_decoder_onnx, export_onnx
-from mmpose_pipnet.evaluation.benchmark import (eval_model, interleaved_medians,
-                                                predict_case, train_step_cases)
-from mmpose_pipnet.evaluation.video_jitter import make_still_clip
-from mmpose_pipnet.utils import tune_glibc_malloc
+from tqdm import tqdm
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path += [HERE, osp.dirname(HERE)]  # the helpers: _common.py here, _malloc.py in tools/
+from _common import make_still_clip  # noqa: E402
+from _malloc import tune_glibc_malloc  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(HERE))
 MMPOSE_CONFIGS = osp.join(get_installed_path('mmpose'), '.mim', 'configs', 'face_2d_keypoint')
 CONFIGS = dict(
     pipnet_r18=osp.join(REPO, 'configs', 'pipnet', 'wflw_res18.py'),
@@ -40,9 +53,109 @@ CONFIGS = dict(
     rtmpose_m=osp.join(MMPOSE_CONFIGS, 'rtmpose', 'wflw', 'rtmpose-m_8xb64-60e_wflw-256x256.py'))
 
 
-def ort_session(onnx_file: str) -> ort.InferenceSession:
-    """A CPU session whose idle threads do not spin (as in the package's predictor): a
+def interleaved_medians(cases: Dict[str, Callable[[], object]], rounds: int = 10,
+                        warmup: int = 2, desc: str = 'rounds') -> Dict[str, float]:
+    """Median seconds per call of each case, run round-robin ``rounds`` times.
+
+    Every case is a zero-argument callable; they run in turns (round-robin, after
+    ``warmup`` calls each) and each keeps its median, so machine noise hits all cases
+    alike and ratios between them are what to read."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    times: Dict[str, list] = {name: [] for name in cases}
+    for _ in tqdm(range(rounds), desc=desc):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def eval_model(config: str, channels_last: Optional[bool] = None) -> torch.nn.Module:
+    """A top-down model of ``config`` with random weights, on the CPU, in eval mode;
+    ``channels_last`` overrides a ``ChannelsLastTopdownEstimator``'s layout."""
+    cfg_options = None if channels_last is None else dict(
+        model=dict(channels_last=channels_last))
+    return init_model(config, None, device='cpu', cfg_options=cfg_options).eval()
+
+
+def predict_case(model: torch.nn.Module, batch: int, channels_last: bool = False,
+                 trunk_only: bool = False,
+                 input_size: Tuple[int, int] = (256, 256)) -> Callable[[], object]:
+    """``model.predict`` (network + decoding, no flip test) on a random (batch, 3, h, w)
+    preprocessed input; ``trunk_only``: the backbone alone. ``channels_last`` converts
+    the model in place (use a model of its own)."""
+    width, height = input_size
+    inputs = torch.randn(batch, 3, height, width)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    meta = dict(model.dataset_meta, input_size=(width, height),
+                input_center=np.array([width / 2, height / 2], np.float32),
+                input_scale=np.array([width, height], np.float32))
+    samples = [PoseDataSample(metainfo=meta, gt_instances=InstanceData(
+        bboxes=np.array([[0, 0, width, height]], np.float32),
+        bbox_scores=np.ones(1, np.float32))) for _ in range(batch)]
+
+    @torch.no_grad()
+    def run():
+        if trunk_only:
+            return model.backbone(inputs)
+        return model.predict(inputs, samples)
+    return run
+
+
+def synthetic_train_batch(model: torch.nn.Module, batch: int, seed: int = 0) -> Dict:
+    """A training batch through the config's own train pipeline (less ``Albumentation``):
+    a random image with K points inside a face-sized box, ``batch`` times (each augmented
+    anew)."""
+    cfg = model.cfg
+    dataset_cls = DATASETS.get(cfg.train_dataloader.dataset.type)
+    meta = parse_pose_metainfo(dict(dataset_cls.METAINFO))
+    rng = np.random.default_rng(seed)
+    num_points = meta['num_keypoints']
+    image = rng.integers(0, 256, (320, 320, 3), dtype=np.uint8)
+    keypoints = rng.uniform(100, 220, (1, num_points, 2)).astype(np.float32)
+    results = dict(img=image, img_shape=image.shape[:2], ori_shape=image.shape[:2],
+                   img_path='synthetic.jpg', id=0, img_id=0, category_id=1,
+                   bbox=np.array([[80, 80, 240, 240]], np.float32),
+                   bbox_score=np.ones(1, np.float32), keypoints=keypoints,
+                   keypoints_visible=np.ones((1, num_points), np.float32), **meta)
+    # RTMPose's Albumentation step needs albumentations, which the stack does not install
+    pipeline = Compose([step for step in cfg.train_dataloader.dataset.pipeline
+                        if step['type'] != 'Albumentation'])
+    return pseudo_collate([pipeline(dict(results)) for _ in range(batch)])
+
+
+def train_step_cases(config: str, batch: int = 16) -> Tuple[Callable, Callable]:
+    """(full, bare) training steps of ``config`` with Adam (lr 1e-4), random weights.
+
+    full: MMEngine's ``model.train_step`` on a batch from the train pipeline (data
+    preprocessor, the head's own loss, backward, optimizer step); bare: the same network's
+    forward on a ready tensor, the mean of its outputs as loss, backward and an Adam step:
+    what any training loop has to pay.
+    """
+    model = init_model(config, None, device='cpu').train()
+    optim_wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='Adam', lr=1e-4)))
+    data = synthetic_train_batch(model, batch)
+    inputs = model.data_preprocessor(data, training=True)['inputs']
+
+    def full():
+        return model.train_step(data, optim_wrapper)
+
+    def bare():
+        outputs = model.head.forward(model.extract_feat(inputs))
+        outputs = outputs if isinstance(outputs, (tuple, list)) else [outputs]
+        loss = sum(o.float().mean() for o in outputs)
+        optim_wrapper.update_params(loss)
+    return full, bare
+
+
+def ort_session(onnx_file: str):
+    """An ONNX Runtime CPU session whose idle threads do not spin (as in the package's predictor): a
     spinning session takes the cores from the case measured after it."""
+    import onnxruntime as ort
     options = ort.SessionOptions()
     options.add_session_config_entry('session.intra_op.allow_spinning', '0')
     return ort.InferenceSession(onnx_file, options, providers=['CPUExecutionProvider'])
@@ -175,6 +288,7 @@ def main() -> None:
     parser.add_argument('--train-rounds', type=int, default=6)
     parser.add_argument('--frames', type=int, default=200, help='video clip length')
     args = parser.parse_args()
+    import onnxruntime as ort
     tune_glibc_malloc()  # as tools/train.py does
     with tempfile.TemporaryDirectory() as tmp:
         ms = inference_figures(tmp, args.rounds)

@@ -9,17 +9,20 @@ Example (the README's table; after tools/prepare_ytf68.sh):
         --detectors configs/face_detection/yunet_face.py configs/face_detection/haar_face.py \
         --sets ytf68-train=data/ytf68_coco/ytf68_train.json:data/ytf68/images \
                ytf68-val=data/ytf68_coco/ytf68_val.json:data/ytf68/images \
-        --fixtures ../shared/data/mmpose-face-samples --box-scales 0.85 1.15
+        --fixtures PATH/TO/mmpose-face-samples --box-scales 0.85 1.15
 """
 import argparse
 import json
 import os.path as osp
+import sys
 
 import numpy as np
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, FaceDetector, FaceLandmarker
-from mmpose_pipnet.evaluation.detector_eval import evaluate_face_detector, load_face_images
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # _common.py beside this script
+from _common import evaluate_face_detector, load_face_images  # noqa: E402
 
 # MMPose's face fixtures (folder, json): 68-point sets get NMEs, the others detection only
 FIXTURES = (('300w', 'test_300w.json'), ('300wlp', 'test_300wlp.json'),

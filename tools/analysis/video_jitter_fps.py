@@ -11,16 +11,40 @@ Example (the README's figures):
 import argparse
 import json
 import os.path as osp
+import sys
 import tempfile
+from typing import Tuple
 
 import cv2
 import numpy as np
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.apis import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
                                 FaceLandmarker, FaceTracker, read_image)
 from mmpose_pipnet.apis.video import open_video, process_video
-from mmpose_pipnet.evaluation.video_jitter import landmark_jitter, make_still_clip
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # _common.py beside this script
+from _common import make_still_clip  # noqa: E402
+
+
+def landmark_jitter(keypoints: np.ndarray, eye_indices: Tuple[int, int] = (36, 45)) -> float:
+    """Mean frame-to-frame landmark motion of one face over inter-ocular distance.
+
+    On a still face any motion is noise, so less is better; smoothing should lower it.
+    The units are NME's (68 points: outer eye corners 36 and 45).
+
+    Args:
+        keypoints: (T, K, 2) the face's landmarks in T consecutive frames (pixels)
+
+    Returns:
+        float: mean over frames and points of ||p_t - p_{t-1}|| / d, a fraction
+    """
+    if len(keypoints) < 2:
+        raise ValueError('jitter needs at least two frames')
+    motion = np.linalg.norm(np.diff(keypoints, axis=0), axis=-1).mean(1)
+    norm = np.linalg.norm(keypoints[:, eye_indices[0]] - keypoints[:, eye_indices[1]],
+                          axis=-1).mean()
+    return float(motion.mean() / norm)
 
 
 def main() -> None:

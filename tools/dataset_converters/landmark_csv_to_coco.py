@@ -7,7 +7,7 @@ Example (the ytf68 layout):
 import argparse
 import sys
 
-import mmpose_pipnet  # noqa: F401  (stack fixes)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.datasets import landmark_csv_to_coco
 
 

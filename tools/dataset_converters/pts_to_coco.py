@@ -6,7 +6,7 @@ Example:
 """
 import argparse
 
-import mmpose_pipnet  # noqa: F401  (stack fixes)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.datasets import pts_folder_to_coco
 
 

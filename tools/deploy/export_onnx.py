@@ -3,14 +3,14 @@
 Input ``images`` (B, 3, h, w) float32 BGR 0-255 crops; outputs ``keypoints`` (B, K, 2) in
 crop pixels and ``scores`` (B, K), or with --raw-maps the head's five maps. Run the model
 with pipnet_onnxruntime.PIPNetONNXPredictor (no MMPose needed). Example:
-    python tools/deploy/export_onnx.py configs/pipnet/ytf68_mbv2_all.py \
+    python tools/deploy/export_onnx.py configs/pipnet/ytf68_mbv2.py \
         checkpoints/pipnet_mbv2_ytf68.pth --out work_dirs/pipnet_mbv2_ytf68.onnx
 """
 import argparse
 import os.path as osp
 import sys
 
-import mmpose_pipnet  # noqa: F401  (stack fixes + registration)
+import mmpose_pipnet  # noqa: F401  (registration)
 from mmpose_pipnet.deploy import export_onnx
 
 

@@ -1,8 +1,11 @@
-# The reference PIPNet recipe (../shared/docs/pipnet-reference.md section 6) on MMPose's
+# PIPNet's training recipe (Jin, Liao & Shao, IJCV 2021; arXiv 2003.03771) on MMPose's
 # runtime: 256x256 crops, Adam 1e-4, batch 16, 60 epochs with LR x0.1 at 30 and 50, the
 # paper's augmentations, the last epoch evaluated (and the best kept).
 _base_ = ['mmpose::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmpose_pipnet'], allow_failed_imports=False)
+# MMEngine's Runner plus atomic, weights-only-loadable checkpoints, resume after a kill and
+# CPU distributed runs (mmpose_pipnet/engine/runner.py)
+runner_type = 'PIPNetRunner'
 
 max_epochs = 60
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
@@ -33,7 +36,12 @@ model = dict(
     channels_last=True,
     data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-    head=dict(type='PIPHead', stride=32),
+    # PIPNet's losses, from MMPose's registry (any loss taking (output, target,
+    # target_weights) fits, e.g. loss_cls=dict(type='AdaptiveWingLoss',
+    # use_target_weight=True)); a loss_cls without loss_weight gets the stride's 50/10/8/4
+    # (stride 16/32/64/128)
+    head=dict(type='PIPHead', stride=32, loss_cls=dict(type='MaskedKeypointMSELoss'),
+              loss_offset=dict(type='MaskedL1Loss'), loss_nb=dict(type='MaskedL1Loss')),
     test_cfg=dict(flip_test=False))  # the reference has no flip test
 
 # The pipeline only normalises the labels to the crop; the head builds the grid targets

@@ -1,4 +1,4 @@
-# Self-training with curriculum (STC, reference section 8) on ytf68, sized for a 2-core CPU.
+# Self-training with curriculum (STC; PIPNet, IJCV 2021) on ytf68, sized for a 2-core CPU.
 # Labelled: 413 faces of 15% of the people of the person-disjoint training part
 # (data/ytf68_coco/ytf68_stc_labelled.json); unlabelled: the 1003 frames of ytf68/unlabeled/
 # whose people are not held out (data/ytf68_person/pool); evaluated on the 70 held-out people.
@@ -8,7 +8,7 @@
 # results land in WORK_DIR/stc/rounds.json and each round's model in WORK_DIR/stc/round_R.pth.
 # DEVIATION: 5 epochs a round, LR x0.1 at epochs 3 and 4 of each round (reference: 60,
 # at 30 and 50), a 192 px input, MobileNetV2 (reference: ResNet-18), to fit one CPU session.
-_base_ = ['../ytf68_mbv2_person.py']
+_base_ = ['../ytf68_recipe/stage1_person.py']
 
 epochs_per_round = 5
 train_cfg = dict(

@@ -4,7 +4,7 @@
 # pseudo-labelled faces = 5 x 89 iterations; here 17 epochs x 26 = 442), LR x0.1 at the
 # same fractions of the schedule (3/5, 4/5).
 #   python tools/train.py configs/pipnet/stc/ytf68_mbv2_supervised.py
-_base_ = ['../ytf68_mbv2_person.py']
+_base_ = ['../ytf68_recipe/stage1_person.py']
 
 max_epochs = 17
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -1,4 +1,5 @@
-"""The reference PIPNet augmentations that MMPose lacks (reference section 6).
+"""PIPNet's training augmentations that MMPose lacks (Jin, Liao & Shao, IJCV 2021, as
+the authors' implementation samples them).
 
 Geometric jitter acts on the box before ``TopdownAffine`` (so translated content is real
 image, not a black border); photometric ones act on the crop after it. Images are BGR

@@ -1,11 +1,19 @@
-"""Face detectors on whole images with landmark ground truth: detection rate, time, and
-the landmark NME through detector -> PIPNet next to the ground-truth-box NME.
+"""Helpers shared by the scripts of tools/analysis (a module, not a command).
 
-Ground truth comes from MMPose's COCO-style face json (``keypoints``, or the whole-body
-``face_kpts`` where ``face_valid``). A face's reference box is the square around its
-points (the converters' box: what the PIPNet configs are trained on).
+- a still-face test clip (:func:`make_still_clip`): benchmark.py, video_jitter_fps.py
+- face detectors on whole images with landmark ground truth (:func:`load_face_images`,
+  :func:`evaluate_face_detector`): calibrate_face_detector.py, eval_face_detectors.py
+
+The scripts import it as ``_common`` with their own folder on ``sys.path``.
+
+Detector evaluation: ground truth comes from MMPose's COCO-style face json
+(``keypoints``, or the whole-body ``face_kpts`` where ``face_valid``). A face's reference
+box is the square around its points (the converters' box: what the PIPNet configs are
+trained on); detection rate, time, and the landmark NME through detector -> PIPNet next
+to the ground-truth-box NME.
 """
 import json
+import os
 import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -14,7 +22,31 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..apis.face_detection import landmark_square, match_faces
+from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
+
+
+def make_still_clip(image: np.ndarray, path: str, frames: int = 100,
+                    size: Tuple[int, int] = (640, 480), noise_sigma: float = 4.0,
+                    fps: float = 25.0, seed: int = 0) -> str:
+    """Write an mp4 of ``image`` letterboxed into ``size`` (w, h), ``frames`` long, with
+    Gaussian pixel noise of ``noise_sigma`` grey levels drawn anew each frame (plus the
+    codec's own noise). Returns ``path``."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((height, width, 3), np.uint8)
+    y0, x0 = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+    canvas[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
+    rng = np.random.default_rng(seed)
+    for _ in range(frames):
+        noise = rng.normal(0, noise_sigma, canvas.shape)
+        writer.write(np.clip(canvas + noise, 0, 255).astype(np.uint8))
+    writer.release()
+    return path
 
 
 def load_face_images(ann_file: str, image_root: str) -> List[Dict]:
@@ -42,19 +74,6 @@ def load_face_images(ann_file: str, image_root: str) -> List[Dict]:
         images.append(dict(path=osp.join(image_root, image['file_name']),
                            points=kpts[..., :2], visible=kpts[..., 2] > 0))
     return images
-
-
-def box_agreement(boxes: np.ndarray, target: np.ndarray) -> str:
-    """Medians over (N, 4) box pairs: |side error| and centre error in target sides, IoU."""
-    side = np.sqrt(np.prod(boxes[:, 2:] - boxes[:, :2], 1))
-    target_side = np.sqrt(np.prod(target[:, 2:] - target[:, :2], 1))
-    center_error = np.linalg.norm((boxes[:, :2] + boxes[:, 2:]) / 2 -
-                                  (target[:, :2] + target[:, 2:]) / 2, axis=1) / target_side
-    low, high = np.maximum(boxes[:, :2], target[:, :2]), np.minimum(boxes[:, 2:], target[:, 2:])
-    inter = np.prod(np.clip(high - low, 0, None), 1)
-    iou = inter / (side ** 2 + target_side ** 2 - inter)
-    return (f'side error {100 * np.median(np.abs(side / target_side - 1)):.1f}%, centre '
-            f'error {100 * np.median(center_error):.1f}% of the side, IoU {np.median(iou):.3f}')
 
 
 def interocular_nme(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray,

@@ -6,6 +6,8 @@ step for depthwise nets). The project's perf anchors report that fixing the mmap
 thresholds at 32 MB removed those faults and sped a PIPNet-MobileNetV2 CPU training step
 from 17.7 to 22.3 img/s; this project has not re-measured it (a quick 8-step check here
 was too noisy to tell).
+
+A helper module of tools/train.py and tools/analysis/benchmark.py, not a command.
 """
 import ctypes
 import ctypes.util
