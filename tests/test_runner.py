@@ -11,7 +11,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.logging import HistoryBuffer
 from torch.serialization import get_unsafe_globals_in_checkpoint
 
-from conftest import CONFIGS, FACE_SAMPLES
+from conftest import CONFIGS, FACE_SAMPLES, load_tool
 from mmpose_pipnet.engine import PIPNetRunner, build_runner
 from mmpose_pipnet.engine.runner import from_plain, to_plain
 from mmpose_pipnet.utils import InputError
@@ -77,6 +77,23 @@ def test_training_checkpoints_load_weights_only_and_a_failed_save_keeps_the_old_
     resumed.resume(str(saved))  # plain data back to numpy / HistoryBuffer for MMEngine
     assert resumed.epoch == 1
     assert isinstance(resumed.message_hub.get_scalar('train/loss'), HistoryBuffer)
+
+    # the release checkpoint of it: weights only, float16, metainfo as plain lists
+    publish = load_tool('publish_model.py')
+    release = tmp_path / 'release.pth'
+    publish.publish_checkpoint(str(saved), str(release))
+    assert get_unsafe_globals_in_checkpoint(str(release)) == []
+    from mmpose.apis import init_model
+    model = init_model(f'{CONFIGS}/300w_mbv2.py', str(release), device='cpu')
+    assert model.dataset_meta['num_keypoints'] == 68
+    legacy = tmp_path / 'legacy.pth'  # a checkpoint of a run before PIPNetRunner
+    torch.save(dict(state_dict={}, meta=dict(dataset_meta=dict(sigmas=np.ones(2)))), legacy)
+    with pytest.raises(InputError, match='legacy.pth: holds pickled objects .* add '
+                                         '--trust-pickle'):
+        publish.publish_checkpoint(str(legacy), str(tmp_path / 'x.pth'))
+    publish.publish_checkpoint(str(legacy), str(tmp_path / 'x.pth'), trust_pickle=True)
+    assert torch.load(tmp_path / 'x.pth', weights_only=True)['meta']['dataset_meta'] == \
+        dict(sigmas=[1.0, 1.0])
 
 
 @pytest.mark.shared_data
