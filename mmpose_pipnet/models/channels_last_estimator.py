@@ -11,7 +11,7 @@ class ChannelsLastTopdownEstimator(TopdownPoseEstimator):
 
     On a CPU, oneDNN's convolutions are faster on NHWC tensors, most at batch > 1, where
     MMPose's default layout made a batch of 8 faces cost MobileNetV2 more per face than
-    one (``tools/analysis/benchmark.py``, README "Speed"). The 4-D weights are converted once
+    one (``tools/analysis/benchmark.py``; docs/benchmarks.md). The 4-D weights are converted once
     here (loading a checkpoint copies into them and keeps the layout), and the inputs
     (B, 3, H, W) in :meth:`extract_feat`; ``PIPHead`` returns its maps in the usual
     contiguous layout, so losses and decoding see ordinary tensors. Results equal the

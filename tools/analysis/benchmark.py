@@ -4,7 +4,7 @@ Runtime, batch 1 vs 8, training steps, video.
 
 All models take 256x256 crops with random weights (WFLW, 98 points; no flip test). Prints
 tables (ms per face, ratios, goals) and, as its last line, one JSON object with every
-figure. Example (the README's figures):
+figure. Example (the figures of docs/benchmarks.md):
     python tools/analysis/benchmark.py
 """
 import argparse

@@ -1,10 +1,10 @@
-"""Compare face detectors on whole images with landmark ground truth (README table).
+"""Compare face detectors on whole images with landmark ground truth (docs/benchmarks.md).
 
 For each detector config and each labelled set: the share of faces found, detector time
 per image, and (68-point sets) the PIPNet landmark NME through the detector's boxes next
 to the NME with the ground-truth box (the landmarks' square) and, with --box-scales, with
 that box scaled. Prints a markdown table and, as its last line, one JSON object.
-Example (the README's table; after tools/prepare_ytf68.sh):
+Example (the table of docs/benchmarks.md; after tools/prepare_ytf68.sh):
     python tools/analysis/eval_face_detectors.py \
         --detectors configs/face_detection/yunet_face.py configs/face_detection/haar_face.py \
         --sets ytf68-train=data/ytf68_coco/ytf68_train.json:data/ytf68/images \

@@ -1,7 +1,7 @@
-"""The table of an STC experiment (README "Self-training"): each round's model and the
+"""The table of an STC experiment (docs/stc.md): each round's model and the
 baselines on each annotation file, as markdown, then one JSON line.
 
-Example (the README's ytf68 table):
+Example (the ytf68 table of docs/stc.md):
     python tools/analysis/stc_report.py configs/pipnet/stc/ytf68_mbv2_stc.py \
         work_dirs/stc_ytf68 --baseline "supervised only=work_dirs/stc_supervised/epoch_17.pth" \
         --ann-file ytf68_coco/ytf68_person_held_out.json ytf68_coco/ytf68_val.json

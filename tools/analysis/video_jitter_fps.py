@@ -5,7 +5,7 @@ pixel noise every frame, tracks it (YuNet + the bundled PIPNet + One Euro smooth
 prints the jitter (mean frame-to-frame landmark motion / inter-ocular distance, %) of the
 raw and the smoothed landmarks, then the frames per second of the demo's video path
 (decode + track + smooth, and with drawing + mp4 writing), as a table and one JSON line.
-Example (the README's figures):
+Example (the figures of docs/benchmarks.md):
     python tools/analysis/video_jitter_fps.py --frames 150
 """
 import argparse

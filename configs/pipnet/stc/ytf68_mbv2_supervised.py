@@ -1,4 +1,4 @@
-# The supervised-only arm of the ytf68 STC experiment (README "Self-training (STC)"): the same
+# The supervised-only arm of the ytf68 STC experiment (docs/stc.md): the same
 # 413 labelled faces, model, pipeline and held-out people as stc/ytf68_mbv2_stc.py, no
 # unlabelled data, and the iterations of ONE STC round (5 epochs of labelled +
 # pseudo-labelled faces = 5 x 89 iterations; here 17 epochs x 26 = 442), LR x0.1 at the

@@ -1,8 +1,7 @@
 """Flip augmentation for labels that are not in MMPose's 0-based pixel convention.
 
 MMPose's ``RandomFlip`` mirrors a coordinate as ``x -> w - 1 - x``: right for labels whose
-first pixel centre is 0. Labels given 1-based (300-W style ``.pts`` files; ytf68, whose
-x labels sit 1.03 px right of a flip-trained model's points on average, README) are then
+first pixel centre is 0. Labels given 1-based (300-W style ``.pts`` files, ytf68) are then
 mirrored 2 px off, so half the training samples say "+1 px" and the other half "-1 px":
 the model learns neither and misses the labels by the origin on every test face.
 """

@@ -33,7 +33,7 @@ def landmark_biases(signed: np.ndarray, mask: np.ndarray,
     (``f``: the flip pairing). The rest, ``((b_x[k] + b_x[f(k)]) / 2, (b_y[k] -
     b_y[f(k)]) / 2)``, is what such a model leaves: measured on a model's TRAINING faces,
     a large value says the labels are not mirror-symmetric and flipping fights them
-    (README: ytf68).
+    (ytf68's do: docs/model_card.md).
 
     Args:
         signed: (N, K, 2) signed errors ``(p - g) / d`` (fractions of the normaliser)
@@ -68,7 +68,7 @@ class NMEFailureAUC(NME):
     Per-face NME is the mean over the face's visible points of ``||p - g|| / d``.
     ``bias_x`` / ``bias_y``: the mean of ``(p - g) / d`` on each axis over every visible
     point: near 0 for a model in its labels' pixel convention; a value near ``1 px / d``
-    gives away a convention mismatch (1-based labels flipped as 0-based: README).
+    gives away a convention mismatch (1-based labels flipped as 0-based).
     ``landmark_bias`` / ``mirror_bias``: :func:`landmark_biases` (the second where the
     dataset meta has ``flip_indices``). All values are fractions (0.04 = 4%).
 
