@@ -1,4 +1,5 @@
-"""Shared test helpers. Real data comes from ../shared beside the repository (read-only)."""
+"""Shared test helpers (paths, tools as modules, training in a subprocess, a PIPHead and its
+data samples). Real data comes from ../shared beside the repository (read-only)."""
 import importlib.util
 import os
 import os.path as osp
@@ -7,6 +8,10 @@ import sys
 
 import mmpose_pipnet  # noqa: F401  (registration)
 import pytest
+import torch
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
 from mmpose.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -58,3 +63,25 @@ def train_in_subprocess(config, work_dir, resume=False, **kill):
     expected = -9 if kill else 0
     assert result.returncode == expected, result.stdout[-2000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
+
+
+def build_head(meanface='300W', k=68, stride=32, size=256, in_channels=8, **kwargs):
+    codec = dict(type='PIPLabel', input_size=(size, size), num_keypoints=k,
+                 meanface=meanface)
+    return MODELS.build(dict(type='PIPHead', in_channels=in_channels, num_keypoints=k,
+                             decoder=codec, stride=stride, **kwargs))
+
+
+def samples_from(labels, weights, flip_indices=None):
+    """Data samples with gt_instance_labels as the pipeline packs them (1 instance each)."""
+    out = []
+    for lab, wei in zip(labels, weights):
+        sample = PoseDataSample()
+        if lab is not None:
+            sample.gt_instance_labels = InstanceData(
+                keypoint_labels=torch.as_tensor(lab, dtype=torch.float32)[None],
+                keypoint_weights=torch.as_tensor(wei, dtype=torch.float32)[None])
+        if flip_indices is not None:
+            sample.set_metainfo(dict(flip_indices=flip_indices))
+        out.append(sample)
+    return out

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from conftest import build_head, samples_from
 from mmpose_pipnet.codecs import PIPLabel
-from test_pip_head import build_head, samples_from
 
 SIZE = 256
 CODEC = PIPLabel(input_size=(SIZE, SIZE), num_keypoints=68, meanface='300W')
@@ -102,3 +102,21 @@ def test_loss_is_finite_and_non_negative(face, stride):
                                            encoded['keypoint_weights']))
     for name, value in losses.items():
         assert torch.isfinite(value) and value >= 0, name
+
+
+@settings(max_examples=20, deadline=None)
+@given(face=faces(), stride=STRIDES, num_pools=st.integers(1, 3))
+def test_pooled_targets_are_where_max_pooling_moves_the_point(face, stride, num_pools):
+    """The codec's score-map target on the grid max-pooled 2x2 ``num_pools`` times (ceil
+    mode, as PIPHead pools for coarse score maps) is the pooled one-hot target of the head's
+    own grid, for any point, in or out of the crop, at every stride."""
+    points, visible = face
+    encoded = CODEC.encode(points, visible)
+    labels = torch.from_numpy(encoded['keypoint_labels'])
+    weights = torch.from_numpy(encoded['keypoint_weights'])
+    grid = (SIZE // stride, ) * 2
+    pooled = CODEC.grid_targets(labels, weights, grid)['heatmaps']
+    for _ in range(num_pools):
+        pooled = torch.nn.functional.max_pool2d(pooled, 2, ceil_mode=True)
+    torch.testing.assert_close(CODEC.grid_targets(labels, weights, grid, num_pools)['heatmaps'],
+                               pooled)

@@ -1,37 +1,15 @@
-"""PIPHead: shapes for every stride, the loss on a hand-computed case, masks, flip test,
-gradients into the backbone."""
+"""PIPHead: shapes for every stride, the loss on a hand-computed case and against literal
+values of the pre-registry implementation, masks, flip test, gradients into the backbone."""
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.structures import InstanceData
 from mmpose.models import build_pose_estimator
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
-from conftest import CONFIGS, REPO
-
-
-def build_head(meanface='300W', k=68, stride=32, size=256, in_channels=8, **kwargs):
-    codec = dict(type='PIPLabel', input_size=(size, size), num_keypoints=k,
-                 meanface=meanface)
-    return MODELS.build(dict(type='PIPHead', in_channels=in_channels, num_keypoints=k,
-                             decoder=codec, stride=stride, **kwargs))
-
-
-def samples_from(labels, weights, flip_indices=None):
-    """Data samples with gt_instance_labels as the pipeline packs them (1 instance each)."""
-    out = []
-    for lab, wei in zip(labels, weights):
-        sample = PoseDataSample()
-        if lab is not None:
-            sample.gt_instance_labels = InstanceData(
-                keypoint_labels=torch.as_tensor(lab, dtype=torch.float32)[None],
-                keypoint_weights=torch.as_tensor(wei, dtype=torch.float32)[None])
-        if flip_indices is not None:
-            sample.set_metainfo(dict(flip_indices=flip_indices))
-        out.append(sample)
-    return out
+from conftest import CONFIGS, REPO, build_head, samples_from
+from mmpose_pipnet.datasets.pseudo_labels import tag_stc_task
 
 
 @pytest.mark.parametrize('stride,grid,cls_weight', [(16, 16, 50), (32, 8, 10), (64, 4, 8),
@@ -42,7 +20,7 @@ def test_every_stride_shapes_and_weights(stride, grid, cls_weight):
     outputs = head.forward((torch.randn(2, 8, 8, 8), ))
     assert [tuple(o.shape) for o in outputs] == [(2, 98, grid, grid)] * 3 + \
         [(2, 980, grid, grid)] * 2
-    assert head.loss_cls_weight == cls_weight
+    assert head.loss_module.cls.loss_weight == cls_weight
     preds = head.predict((torch.randn(2, 8, 8, 8), ), samples_from([None] * 2, [None] * 2))
     assert preds[0].keypoints.shape == (1, 98, 2) and preds[0].keypoint_scores.shape == (1, 98)
 
@@ -53,7 +31,13 @@ def test_build_errors():
                           decoder=dict(type='PIPLabel', input_size=(256, 256),
                                        meanface='300W')))
     with pytest.raises(ValueError, match='stride 48 must be backbone_stride'):
-        build_head(stride=48, size=96, loss_cls_weight=1.0)
+        build_head(stride=48, size=96)
+    with pytest.raises(ValueError, match='no default score-map loss weight for stride 8.*'
+                                         'set loss_cls.loss_weight'):
+        build_head(stride=8, backbone_stride=16)
+    head = build_head(stride=8, backbone_stride=16,
+                      loss_cls=dict(type='MaskedKeypointMSELoss', loss_weight=3.0))
+    assert head.loss_module.cls.loss_weight == 3.0
     with pytest.raises(ValueError, match='needs a meanface'):
         MODELS.build(dict(type='PIPHead', in_channels=8, num_keypoints=68,
                           decoder=dict(type='PIPLabel', input_size=(256, 256))))
@@ -94,6 +78,51 @@ def test_loss_hand_computed(tmp_path):
     assert losses['loss_cls'].item() == pytest.approx(10 * cls, rel=1e-6)
     assert losses['loss_offset'].item() == pytest.approx(off_x + off_y, rel=1e-6)
     assert losses['loss_nb'].item() == pytest.approx(nb_x + nb_y, rel=1e-6)
+
+
+def fixed_case(stride, size, tasks):
+    """A head with seeded weights (numpy, so the values do not depend on torch's RNG), a
+    (B, 8, size/32, size/32) feature map and labels in and out of the crop, about 20% of
+    the points masked and the last sample fully masked; ``tasks`` tags each sample with an
+    STC task."""
+    rng = np.random.default_rng(stride * 1000 + size)
+    head = build_head('300W', 68, stride=stride, size=size)
+    for param in head.parameters():
+        param.data = torch.from_numpy(rng.normal(0, 0.1, tuple(param.shape)).astype(np.float32))
+    batch = len(tasks)
+    feats = torch.from_numpy(rng.normal(0, 1, (batch, 8, size // 32, size // 32)).astype(
+        np.float32))
+    labels = rng.uniform(-0.1, 1.1, (batch, 68, 2)).astype(np.float32)
+    weights = (rng.uniform(0, 1, (batch, 68)) > 0.2).astype(np.float32)
+    weights[-1] = 0
+    samples = [tag_stc_task(sample, task)
+               for sample, task in zip(samples_from(labels, weights), tasks)]
+    return head, feats, samples
+
+
+#: The loss of the hand-written implementation before the losses came from the registry
+#: (computed by it on :func:`fixed_case`): the default loss configs must reproduce it.
+LITERAL_LOSSES = [
+    (32, 256, ['std'] * 4, dict(loss_cls=0.9824281930923462, loss_offset=1.2201106548309326,
+                                loss_nb=6.2157883644104)),
+    (16, 256, ['std'] * 3, dict(loss_cls=0.7299258708953857, loss_offset=1.3301351070404053,
+                                loss_nb=12.350790023803711)),
+    (64, 256, ['std'] * 3, dict(loss_cls=0.6200772523880005, loss_offset=1.1497437953948975,
+                                loss_nb=3.1151533126831055)),
+    (32, 192, ['std', 'cls2', 'cls3', 'std', 'cls2'],
+     dict(loss_cls=1.3005374670028687, loss_cls2=2.7322463989257812,
+          loss_cls3=4.546285152435303, loss_offset=1.222019910812378,
+          loss_nb=4.460017204284668)),
+]
+
+
+@pytest.mark.parametrize('stride,size,tasks,expected', LITERAL_LOSSES)
+def test_default_losses_match_the_literal_values(stride, size, tasks, expected):
+    head, feats, samples = fixed_case(stride, size, tasks)
+    losses = head.loss((feats, ), samples)
+    assert set(losses) == set(expected)
+    for key, value in expected.items():
+        assert losses[key].item() == pytest.approx(value, rel=1e-6, abs=0), key
 
 
 def test_masked_points_do_not_count(tmp_path):

@@ -1,4 +1,5 @@
-"""PIPLabel: targets and decoding vs literal per-landmark loops from the reference spec."""
+"""PIPLabel: targets and decoding vs literal per-landmark loops written from PIPNet's
+description (Jin, Liao & Shao, IJCV 2021, arXiv 2003.03771); the shared cell maths."""
 import math
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from mmpose_pipnet.codecs import PIPLabel
+from mmpose_pipnet.codecs.pip_label import gather_at_cells, pooled_grid_size
 
 
 def make_codec(name='300W', k=68, size=256):
@@ -13,7 +15,7 @@ def make_codec(name='300W', k=68, size=256):
 
 
 def reference_targets(lms, neighbors, width, height):
-    """Section 3, one image, literally: lms (K, 2) normalised."""
+    """The targets of one image, literally: lms (K, 2) normalised."""
     num_points, num_nb = neighbors.shape
     cls = np.zeros((num_points, height, width))
     off_x, off_y = np.zeros(num_points), np.zeros(num_points)
@@ -32,7 +34,8 @@ def reference_targets(lms, neighbors, width, height):
 
 
 def reference_decode(cls, off_x, off_y, nb_x, nb_y, neighbors):
-    """Section 5, one image, literally, with the cyclically padded reverse index."""
+    """The NRM-merged decoding of one image, literally, with the cyclically padded reverse
+    index."""
     num_points, height, width = cls.shape
     num_nb = neighbors.shape[1]
     lists = [[(i, j) for i in range(num_points) for j in range(num_nb)
@@ -71,10 +74,47 @@ def test_grid_targets_match_reference_loop(grid):
         onehot = np.zeros((68, height * width))
         onehot[np.arange(68), cells] = 1
         np.testing.assert_array_equal(onehot.reshape(cls.shape), cls)
+        np.testing.assert_array_equal(out['heatmaps'][b], cls)
         np.testing.assert_allclose(out['offsets'][b, :, 0], ox, atol=1e-5)
         np.testing.assert_allclose(out['offsets'][b, :, 1], oy, atol=1e-5)
         np.testing.assert_allclose(out['nb_offsets'][b, ..., 0], nbx, atol=1e-5)
         np.testing.assert_allclose(out['nb_offsets'][b, ..., 1], nby, atol=1e-5)
+
+
+@pytest.mark.parametrize('grid', [(8, 8), (6, 6), (7, 5)])
+def test_pooled_targets_are_the_max_pooled_one_hot_maps(grid):
+    """The score-map target after n ceil-mode 2x2 max-pools is the head grid's one-hot map
+    max-pooled n times: the codec's pooled cells are where PIPHead's pooled maps put the
+    point (points outside the crop included); its offsets are in pooled cells."""
+    codec = make_codec()
+    labels = torch.from_numpy(np.random.default_rng(3).uniform(-0.2, 1.2, (2, 68, 2))
+                              .astype(np.float32))
+    fine = codec.grid_targets(labels, torch.ones(2, 68), grid)
+    np.testing.assert_array_equal(
+        fine['heatmaps'].flatten(2).argmax(-1), fine['cells'])
+    pooled_map = fine['heatmaps']
+    for num_pools in (1, 2, 3):
+        pooled_map = torch.nn.functional.max_pool2d(pooled_map, 2, ceil_mode=True)
+        coarse = codec.grid_targets(labels, torch.ones(2, 68), grid, num_pools)
+        width, height = pooled_grid_size(grid, num_pools)
+        assert coarse['heatmaps'].shape == pooled_map.shape == (2, 68, height, width)
+        torch.testing.assert_close(coarse['heatmaps'], pooled_map)
+        cell_xy = torch.stack([coarse['cells'] % width, coarse['cells'] // width], -1)
+        torch.testing.assert_close(coarse['offsets'] + cell_xy,
+                                   labels * torch.tensor(grid) / 2 ** num_pools)
+
+
+def test_gather_at_cells_is_the_per_point_lookup():
+    rng = np.random.default_rng(4)
+    maps = torch.from_numpy(rng.normal(size=(2, 3 * 4, 5, 6)))  # K=3 points, P=4 channels
+    cells = torch.from_numpy(rng.integers(0, 30, (2, 3)))
+    out = gather_at_cells(maps, cells)
+    assert out.shape == (2, 3, 4)
+    for b in range(2):
+        for i in range(3):
+            for j in range(4):
+                cy, cx = divmod(int(cells[b, i]), 6)
+                assert out[b, i, j] == maps[b, 4 * i + j, cy, cx]
 
 
 def test_out_of_crop_points_clamp_to_border_cells():

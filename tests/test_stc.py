@@ -9,23 +9,22 @@ import pytest
 import torch
 from mmpose.datasets import Face300WDataset
 
-from conftest import CONFIGS, FACE_SAMPLES, train_in_subprocess
+from conftest import CONFIGS, FACE_SAMPLES, build_head, samples_from, train_in_subprocess
 from mmpose_pipnet.datasets import STCTaskDataset, UnlabeledFaceDataset, write_pseudo_labels
-from test_pip_head import build_head, samples_from
+from mmpose_pipnet.datasets.pseudo_labels import tag_stc_task
 
 W300 = f'{FACE_SAMPLES}/300w'
 META = dict(from_file='configs/_base_/datasets/300w.py')
 
 
 def with_tasks(samples, tasks):
-    for sample, task in zip(samples, tasks):
-        sample.set_metainfo(dict(stc_task=task))
-    return samples
+    return [tag_stc_task(sample, task) for sample, task in zip(samples, tasks)]
 
 
 def test_task_masks_hand_computed():
     """cls2/cls3 samples supervise only the max-pooled score map, through the same cls
-    conv, at the coarse cell floor(x * W / 2**n); std samples everything else."""
+    conv, at the coarse cell floor(x * W / 2**n); std samples everything else. The head
+    reads only the generic ``score_map_pools`` tensor the STC tag writes."""
     torch.manual_seed(0)
     head = build_head(size=192)  # 6x6 grid; pooled 3x3 and 2x2 (ceil mode)
     feats = torch.randn(3, 8, 6, 6)
@@ -33,6 +32,7 @@ def test_task_masks_hand_computed():
     labels = rng.uniform(0, 1, (3, 68, 2))
     labels[1, 0] = labels[2, 0] = [0.9, 0.6]
     samples = with_tasks(samples_from(labels, np.ones((3, 68))), ['std', 'cls2', 'cls3'])
+    assert [s.gt_instance_labels.score_map_pools.tolist() for s in samples] == [[0], [1], [2]]
     losses = head.loss((feats, ), samples)
     assert set(losses) == {'loss_cls', 'loss_cls2', 'loss_cls3', 'loss_offset', 'loss_nb'}
     # std terms: exactly the plain loss of the std sample alone
@@ -52,9 +52,12 @@ def test_task_masks_hand_computed():
         expected = 10 * ((logits - target) ** 2).mean()
         assert losses[f'loss_cls{pools + 1}'].item() == pytest.approx(expected, rel=1e-5)
     # literal cells of (x=0.9, y=0.6) = (173, 115) crop px: cls2 cells are 64 px, (2, 1) on
-    # 3x3; cls3 cells 128 px, (1, 0) on 2x2
-    assert head._coarse_cells(torch.tensor([[[0.9, 0.6]]]), (6, 6), 1, 3).item() == 1 * 3 + 2
-    assert head._coarse_cells(torch.tensor([[[0.9, 0.6]]]), (6, 6), 2, 2).item() == 0 * 2 + 1
+    # 3x3; cls3 cells 128 px, (1, 0) on 2x2 (the codec's cell maths, as the head uses it)
+    point = torch.full((1, 68, 2), 0.5)
+    point[0, 0] = torch.tensor([0.9, 0.6])
+    for pools, cell in [(1, 1 * 3 + 2), (2, 0 * 2 + 1)]:
+        coarse = head.decoder.grid_targets(point, torch.ones(1, 68), (6, 6), pools)
+        assert coarse['cells'][0, 0].item() == cell
     # the coarse losses train the cls conv only, never the offset/neighbour convs
     head.zero_grad()
     (losses['loss_cls2'] + losses['loss_cls3']).backward()
@@ -78,8 +81,12 @@ def test_coarse_samples_do_not_touch_the_std_terms():
     assert again['loss_cls3'].item() != pytest.approx(base['loss_cls3'].item())
     plain = head.loss(feats, samples_from(labels, np.ones((2, 68))))
     assert set(plain) == {'loss_cls', 'loss_offset', 'loss_nb'}
-    with pytest.raises(ValueError, match='unknown stc_task'):
-        head.loss(feats, with_tasks(samples_from(labels, np.ones((2, 68))), ['std', 'x']))
+    with pytest.raises(ValueError, match="task 'x', expected one of"):
+        with_tasks(samples_from(labels, np.ones((2, 68))), ['std', 'x'])
+    bad = samples_from(labels, np.ones((2, 68)))
+    bad[1].gt_instance_labels.score_map_pools = torch.tensor([-1])
+    with pytest.raises(ValueError, match='score_map_pools must be integers >= 0'):
+        head.loss(feats, bad)
 
 
 def pool_folder(tmp_path, names=('300w/indoor_020.png', '300wlp/AFW_134212_1_0.jpg',
@@ -163,7 +170,16 @@ def test_pseudo_labels_read_back_like_labelled_data(tmp_path):
         assert box[2] - box[0] == pytest.approx(extent, rel=1e-4)
     tagged = STCTaskDataset(dataset, 'cls3')
     assert tagged[0]['data_samples'].metainfo['stc_task'] == 'cls3'
+    assert tagged[0]['data_samples'].gt_instance_labels.score_map_pools.tolist() == [2]
     assert len(tagged) == 2 and tagged.metainfo['num_keypoints'] == 68
+    # a mixed batch through collate and MMPose's data preprocessor: the untagged sample
+    # is level 0, the tagged one reaches the head's loss as the x4-pooled score map only
+    from mmengine.dataset import pseudo_collate
+    from mmpose.registry import MODELS
+    preprocessor = MODELS.build(dict(type='PoseDataPreprocessor'))
+    batch = preprocessor(pseudo_collate([dataset[1], tagged[0]]), True)
+    losses = build_head(size=192).loss((torch.randn(2, 8, 6, 6), ), batch['data_samples'])
+    assert set(losses) == {'loss_cls', 'loss_cls3', 'loss_offset', 'loss_nb'}
     with pytest.raises(ValueError, match='task'):
         STCTaskDataset(dataset, 'cls4')
     # the optional confidence filter keeps the confident face only
@@ -294,7 +310,9 @@ def test_distributed_pseudo_labels_are_gathered_in_order(tmp_path):
 
 
 def test_stc_report_table_and_errors(tmp_path):
-    from mmpose_pipnet.evaluation.stc_report import markdown_table, stc_rows
+    from conftest import load_tool
+    report = load_tool('analysis/stc_report.py')
+    markdown_table, stc_rows = report.markdown_table, report.stc_rows
     from mmpose_pipnet.utils import InputError
     rows = [dict(label='supervised only', metrics={'a/held.json': dict(
         NME=0.0512, **{'FR@0.1': 0.004, 'AUC@0.1': 0.4871})}),

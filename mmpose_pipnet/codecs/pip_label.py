@@ -1,4 +1,6 @@
-"""PIPLabel: PIPNet's target coding (section 3 of the reference) and decoding (section 5)."""
+"""PIPLabel: PIPNet's target coding and decoding (pixel-in-pixel regression with neighbour
+regression and the NRM merge; Jin, Liao & Shao, IJCV 2021, arXiv 2003.03771)."""
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -13,6 +15,28 @@ from ..utils.errors import InputError
 ArrayLike = Union[np.ndarray, Tensor]
 
 
+def gather_at_cells(maps: Tensor, cells: Tensor) -> Tensor:
+    """The values of per-point maps at one cell per point.
+
+    Args:
+        maps: (B, K*P, H, W), P channels per point; channel ``P*i+j`` is channel j of
+            point i (P = 1: score or offset maps; P = C: neighbour offset maps)
+        cells: (B, K) int64 flat cell indices ``cy * W + cx``
+
+    Returns:
+        Tensor: (B, K, P) in the maps' dtype and units
+    """
+    batch, num_points = cells.shape
+    flat = maps.reshape(batch, num_points, -1, maps.shape[-2] * maps.shape[-1])
+    return flat.gather(3, cells[:, :, None, None].expand(-1, -1, flat.shape[2], 1))[..., 0]
+
+
+def pooled_grid_size(grid_size: Tuple[int, int], num_pools: int) -> Tuple[int, int]:
+    """(W, H) cells after ``num_pools`` 2x2 max-pools with ``ceil_mode`` (a partial window
+    at the border makes a cell): ``ceil(W / 2 ** num_pools)``, likewise H."""
+    return tuple(math.ceil(side / 2 ** num_pools) for side in grid_size)
+
+
 @KEYPOINT_CODECS.register_module()
 class PIPLabel(BaseKeypointCodec):
     r"""Pixel-in-pixel coding: normalised labels in, PIP grid targets, NRM-merged decoding.
@@ -25,11 +49,11 @@ class PIPLabel(BaseKeypointCodec):
     Encoded by :meth:`encode` (per instance, in the data pipeline):
 
         - keypoint_labels (np.ndarray): (N, K, 2) keypoints normalised to the crop, [0, 1]
-          inside it (points outside the crop are kept, as in the reference)
+          inside it (points outside the crop are kept, as PIPNet's code does)
         - keypoint_weights (np.ndarray): (N, K) 1 for labelled, visible points, else 0
 
-    Grid targets from those labels, :meth:`grid_targets` (batched, on the head's device;
-    reference section 3): the cell holding each point, clamped to the grid, its in-cell
+    Grid targets from those labels, :meth:`grid_targets` (batched, on the head's device):
+    the one-hot score map of the cell holding each point, clamped to the grid, its in-cell
     offset and its neighbours' offsets from that cell, in cells.
 
     Decoded (:meth:`decode_normalized`, :meth:`batch_decode`): keypoints in input-crop
@@ -45,7 +69,7 @@ class PIPLabel(BaseKeypointCodec):
             2K floats), or a COCO-style keypoint json to compute it from. Needed for grid
             targets and decoding (the neighbours); a pipeline's encoder, which only
             normalises labels, may leave it out.
-        num_neighbors (int): C, neighbours per point (reference: 10)
+        num_neighbors (int): C, neighbours per point (the paper's default: 10)
     """
 
     label_mapping_table = dict(
@@ -102,32 +126,45 @@ class PIPLabel(BaseKeypointCodec):
         return dict(keypoint_labels=np.where(finite[..., None], labels, 0).astype(np.float32),
                     keypoint_weights=weights)
 
-    def grid_targets(self, labels: Tensor, weights: Tensor,
-                     grid_size: Tuple[int, int]) -> Dict[str, Tensor]:
-        """PIP targets on a W x H grid from normalised labels (reference section 3).
+    def grid_targets(self, labels: Tensor, weights: Tensor, grid_size: Tuple[int, int],
+                     num_pools: int = 0) -> Dict[str, Tensor]:
+        """PIP targets on the W x H grid, or on that grid max-pooled 2x2 ``num_pools`` times
+        (with ``ceil_mode``: ``(W', H') = pooled_grid_size(grid_size, num_pools)``).
+
+        A pooled cell covers ``2 ** num_pools`` cells of the grid, so the grid holds
+        ``s = W / 2 ** num_pools`` of them per crop width (``W'`` = ceil(s): the last one
+        partial); likewise ``t`` for H.
 
         Args:
             labels: (B, K, 2) keypoints normalised to the crop
             weights: (B, K) keypoint weights (0 = not supervised)
-            grid_size: (W, H) cells
+            grid_size: (W, H) cells of the head's score map
+            num_pools: 2x2 max-pools after the head's grid (0: the grid itself)
 
         Returns:
             dict:
-            - cells: (B, K) int64 flat index ``cy * W + cx`` of the point's cell,
-              ``cx = clamp(floor(x * W), 0, W - 1)``
-            - offsets: (B, K, 2) ``x * W - cx``, ``y * H - cy`` in cells (outside [0, 1]
-              for points outside the crop)
+            - cells: (B, K) int64 flat index ``cy * W' + cx`` of the point's cell,
+              ``cx = clamp(floor(x * s), 0, W' - 1)``
+            - heatmaps: (B, K, H', W') one-hot score-map targets at ``cells``, labels' dtype
+            - offsets: (B, K, 2) ``x * s - cx``, ``y * t - cy`` in (pooled) cells (outside
+              [0, 1] for points outside the crop)
             - nb_offsets: (B, K, C, 2) neighbour j of point i, from point i's cell, in cells
             - nb_weights: (B, K, C) weight of i times weight of its neighbour
         """
         self._require_neighbors('grid_targets')
-        grid = labels.new_tensor(grid_size)
-        scaled = labels * grid  # cells
-        cell_xy = torch.minimum(torch.floor(scaled).clamp(min=0), grid - 1)
+        pooled = pooled_grid_size(grid_size, num_pools)
+        size = labels.new_tensor(grid_size) / 2 ** num_pools  # cells per crop side
+        scaled = labels * size  # cells
+        cell_xy = torch.minimum(torch.floor(scaled).clamp(min=0),
+                                labels.new_tensor(pooled) - 1)
         neighbors = torch.as_tensor(self.neighbors, device=labels.device)
         nb_offsets = scaled[:, neighbors] - cell_xy[:, :, None]
-        cells = (cell_xy[..., 1] * grid_size[0] + cell_xy[..., 0]).long()
+        cells = (cell_xy[..., 1] * pooled[0] + cell_xy[..., 0]).long()
+        batch, num_points = cells.shape
+        heatmaps = labels.new_zeros(batch, num_points, pooled[0] * pooled[1]).scatter_(
+            2, cells[..., None], 1.0).reshape(batch, num_points, pooled[1], pooled[0])
         return dict(cells=cells,
+                    heatmaps=heatmaps,
                     offsets=scaled - cell_xy,
                     nb_offsets=nb_offsets,
                     nb_weights=weights[:, :, None] * weights[:, neighbors])
@@ -152,18 +189,13 @@ class PIPLabel(BaseKeypointCodec):
         batch, num_points, height, width = cls.shape
         num_nb = self.num_neighbors
         scores, idx = cls.flatten(2).max(-1)  # (B, K)
-
-        def at_max(maps: Tensor, per_point: int) -> Tensor:
-            """Values of (B, K*per_point, H, W) maps at each point's argmax cell."""
-            maps = maps.reshape(batch, num_points, per_point, height * width)
-            return maps.gather(3, idx[:, :, None, None].expand(-1, -1, per_point, 1))[..., 0]
-
         cell = torch.stack([idx % width, torch.div(idx, width, rounding_mode='floor')],
                            -1).float()[:, :, None]  # (B, K, 1, 2)
         grid = cls.new_tensor([width, height]).float()
-        own = (cell[:, :, 0] + torch.stack([at_max(off_x, 1)[..., 0],
-                                            at_max(off_y, 1)[..., 0]], -1).float()) / grid
-        nbs = (cell + torch.stack([at_max(nb_x, num_nb), at_max(nb_y, num_nb)],
+        own = (cell[:, :, 0] + torch.stack([gather_at_cells(off_x, idx)[..., 0],
+                                            gather_at_cells(off_y, idx)[..., 0]],
+                                           -1).float()) / grid
+        nbs = (cell + torch.stack([gather_at_cells(nb_x, idx), gather_at_cells(nb_y, idx)],
                                   -1).float()) / grid  # (B, K, C, 2)
         # votes for point k: neighbour rev_j[k, l] of point rev_i[k, l]; -1 pads
         has_vote = torch.as_tensor(self.rev_i >= 0, device=cls.device)  # (K, L)

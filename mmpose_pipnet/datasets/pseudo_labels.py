@@ -1,13 +1,44 @@
-"""Pseudo-labels of self-training: written as MMPose-style COCO json, read back tagged with
-the round's STC task."""
+"""Pseudo-labels of self-training with curriculum (STC; PIPNet, Jin, Liao & Shao, IJCV 2021,
+arXiv 2003.03771): written as MMPose-style COCO json, read back tagged with the round's
+STC task."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import torch
+from mmpose.structures import PoseDataSample
 from torch.utils.data import ConcatDataset, Dataset
 
 from ..utils.errors import InputError
 from .converters import landmark_annotation, write_coco
+
+#: STC tasks -> how many 2x2 max-pools of the head's feature map precede the score map
+#: the pseudo-labelled sample supervises: ``'std'`` the plain task (every output at the
+#: head's stride), ``'cls2'`` / ``'cls3'`` only the score map at stride x2 / x4.
+STC_TASK_POOLS = {'std': 0, 'cls2': 1, 'cls3': 2}
+
+
+def stc_task_pools(task: str) -> int:
+    """The score-map pooling level of an STC task (:data:`STC_TASK_POOLS`); one-line
+    error for another name."""
+    if task not in STC_TASK_POOLS:
+        raise InputError(f'STC: task {task!r}, expected one of {list(STC_TASK_POOLS)}')
+    return STC_TASK_POOLS[task]
+
+
+def tag_stc_task(data_sample: PoseDataSample, task: str) -> PoseDataSample:
+    """Tag a packed sample with its STC task, in place.
+
+    Sets ``gt_instance_labels.score_map_pools``, (N,) int64, the generic tensor
+    :class:`PIPHead`'s loss reads (how many 2x2 max-pools precede the score map the
+    sample supervises; 0 = every output at the head's stride), and the metainfo
+    ``stc_task`` (for logs only).
+    """
+    labels = data_sample.gt_instance_labels
+    labels.score_map_pools = torch.full((len(labels.keypoint_weights), ),
+                                        stc_task_pools(task), dtype=torch.int64)
+    data_sample.set_metainfo(dict(stc_task=task))
+    return data_sample
 
 
 def write_pseudo_labels(records: Sequence[Dict], image_folder: str, out_file: str,
@@ -21,7 +52,7 @@ def write_pseudo_labels(records: Sequence[Dict], image_folder: str, out_file: st
         image_folder: the pool's folder; ``file_name`` is relative to it
         out_file: the json to write
         score_thr: keep only faces whose mean keypoint score is at least this (``None``:
-            keep all, the reference's choice)
+            keep all, the default)
 
     Returns:
         int: the number of faces written
@@ -49,8 +80,8 @@ def write_pseudo_labels(records: Sequence[Dict], image_folder: str, out_file: st
 
 
 class STCTaskDataset(Dataset):
-    """A dataset whose samples carry the STC task in their metainfo (``stc_task``), which
-    :class:`PIPHead`'s loss reads: ``'std'``, ``'cls2'`` or ``'cls3'``.
+    """A dataset whose samples are tagged with an STC task by :func:`tag_stc_task`: the
+    score-map pooling level its loss supervises (``'std'``, ``'cls2'`` or ``'cls3'``).
 
     Args:
         dataset: a built MMPose dataset (e.g. the pseudo-labelled json)
@@ -58,10 +89,7 @@ class STCTaskDataset(Dataset):
     """
 
     def __init__(self, dataset: Dataset, task: str) -> None:
-        from ..models.heads.pip_head import STC_TASK_POOLS
-        if task not in STC_TASK_POOLS:
-            raise InputError(f'STCTaskDataset: task {task!r}, expected one of '
-                             f'{list(STC_TASK_POOLS)}')
+        stc_task_pools(task)
         self.dataset = dataset
         self.task = task
 
@@ -74,7 +102,7 @@ class STCTaskDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict:
         item = self.dataset[idx]
-        item['data_samples'].set_metainfo(dict(stc_task=self.task))
+        tag_stc_task(item['data_samples'], self.task)
         return item
 
 

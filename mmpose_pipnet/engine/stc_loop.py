@@ -1,4 +1,5 @@
-"""Self-training with curriculum (STC, reference section 8) as an MMEngine training loop."""
+"""Self-training with curriculum (STC; PIPNet, Jin, Liao & Shao, IJCV 2021, arXiv 2003.03771)
+as an MMEngine training loop."""
 import copy
 import json
 import os
@@ -14,12 +15,12 @@ from mmpose.registry import DATASETS, LOOPS
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..datasets.pseudo_labels import (LabelledAndPseudoLabelled, STCTaskDataset,
-                                      write_pseudo_labels)
-from ..models.heads.pip_head import STC_TASK_POOLS
+from ..datasets.pseudo_labels import (STC_TASK_POOLS, LabelledAndPseudoLabelled,
+                                      STCTaskDataset, write_pseudo_labels)
 from ..utils.errors import InputError
 
-#: The reference's curriculum: the 2x2 map, then 4x4, then the full task three times.
+#: PIPNet's STC curriculum: the score map max-pooled twice (2x2 on the 8x8 grid), then once
+#: (4x4), then the full task three times.
 DEFAULT_CURRICULUM = ('cls3', 'cls2', 'std', 'std', 'std')
 
 
@@ -53,10 +54,10 @@ class STCTrainLoop(EpochBasedTrainLoop):
             ``metainfo`` defaults to the labelled dataset's, ``pipeline`` to the
             ``val_dataloader``'s
         curriculum: tasks of rounds 1, 2, ...: default ``('cls3', 'cls2', 'std', 'std',
-            'std')``; the reference without curriculum: ``('std',) * 3``
+            'std')``; STC without curriculum: ``('std',) * 3``
         pseudo_label_batch_size: faces per batch while pseudo-labelling
         pseudo_label_score_thr: drop faces whose mean keypoint score (raw score-map
-            maximum) is below this; ``None`` (default, the reference) keeps all
+            maximum) is below this; ``None`` (default) keeps all
         val_interval: epochs between evaluations; default: at each round's end
     """
 

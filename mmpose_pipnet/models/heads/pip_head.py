@@ -1,6 +1,9 @@
-"""PIPHead: PIPNet's prediction head (score map, offsets, neighbour offsets) and loss."""
+"""PIPHead: PIPNet's prediction head (score map, offsets, neighbour offsets; Jin, Liao &
+Shao, IJCV 2021, arXiv 2003.03771) with its losses built from MMPose's registry."""
+import copy
+import inspect
 import math
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import numpy as np
 import torch
@@ -11,21 +14,20 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
+from ...codecs.pip_label import gather_at_cells
 from ...utils.errors import InputError
 
-#: Score-map loss weight by stride (reference section 4).
+#: Score-map loss weight by stride: the values PIPNet trains with.
 CLS_WEIGHT_BY_STRIDE = {16: 50.0, 32: 10.0, 64: 8.0, 128: 4.0}
-#: STC tasks (reference section 8) -> how many 2x2 max-pools precede the score map.
-STC_TASK_POOLS = {'std': 0, 'cls2': 1, 'cls3': 2}
 
 
 def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn.Sequential:
-    """The reference's extra layers that move the backbone's stride to the head's.
+    """PIPNet's extra layers that move the backbone's stride to the head's.
 
     Half the stride: ConvTranspose2d(k4, s2, p1, no bias) + BN + ReLU. Each doubling:
-    Conv2d(k3, s2, p1) + BN + ReLU. Equal strides: no layer. Channels are kept (as the
-    reference's ResNet-18 layers; its ResNet-50/101 ones narrow to 512 channels but then
-    feed 2048-channel convs, and cannot run).
+    Conv2d(k3, s2, p1) + BN + ReLU. Equal strides: no layer. Channels are kept (as PIPNet's
+    ResNet-18 layers; its code's ResNet-50/101 ones narrow to 512 channels but then feed
+    2048-channel convs, and cannot run).
     """
     ratio = stride / backbone_stride
     steps = math.log2(ratio) if ratio > 0 else float('nan')
@@ -42,6 +44,22 @@ def build_stride_adapter(channels: int, backbone_stride: int, stride: int) -> nn
     return nn.Sequential(*layers)
 
 
+def _with_stride_weight(loss_cls: ConfigType, stride: int) -> ConfigType:
+    """``loss_cls`` with ``loss_weight`` set to the stride's score-map weight
+    (:data:`CLS_WEIGHT_BY_STRIDE`) when the config leaves it out and the loss takes one."""
+    loss_cls = copy.deepcopy(loss_cls)
+    loss_type = loss_cls.get('type')
+    loss_class = MODELS.get(loss_type) if isinstance(loss_type, str) else loss_type
+    if 'loss_weight' in loss_cls or loss_class is None or \
+            'loss_weight' not in inspect.signature(loss_class).parameters:
+        return loss_cls  # an unknown type fails in MODELS.build with its own message
+    if stride not in CLS_WEIGHT_BY_STRIDE:
+        raise InputError(f'PIPHead: no default score-map loss weight for stride {stride} '
+                         f'(known: {sorted(CLS_WEIGHT_BY_STRIDE)}); set loss_cls.loss_weight')
+    loss_cls['loss_weight'] = CLS_WEIGHT_BY_STRIDE[stride]
+    return loss_cls
+
+
 @MODELS.register_module()
 class PIPHead(BaseHead):
     """Pixel-in-pixel head: five parallel 1x1 convs on the last feature map.
@@ -49,37 +67,51 @@ class PIPHead(BaseHead):
     Outputs, for a (B, in_channels, h, w) feature map moved to the head's stride
     (grid H x W cells):
 
-        - cls: (B, K, H, W) raw score logits (no sigmoid, as in the reference)
+        - cls: (B, K, H, W) raw score logits (no sigmoid, as in PIPNet)
         - off_x, off_y: (B, K, H, W) in-cell offsets, in cells
         - nb_x, nb_y: (B, K*C, H, W) neighbour offsets from the point's cell, in cells;
           channel C*i+j is neighbour j of point i
 
-    Loss (reference section 4), with points whose ``keypoint_weights`` is 0 masked out:
-    ``loss_cls = w_cls * MSE(cls, one-hot map)`` averaged over the valid points' maps, and
-    ``loss_offset + loss_nb = w_reg * (L1(x) + L1(y) + L1(nb_x) + L1(nb_y))``, each an L1
-    mean over the valid points (neighbours: valid when both ends are) at the ground-truth
-    cell. With every point valid this equals the reference loss.
+    Losses (modules from MMPose's ``MODELS`` registry, called MMPose's way:
+    ``loss(output, target, target_weights)``), with the targets of
+    :meth:`PIPLabel.grid_targets` and the weights ``keypoint_weights`` (0 = masked):
 
-    Self-training (STC, reference section 8): a sample whose metainfo ``stc_task`` is
-    ``'cls2'`` or ``'cls3'`` (set by :class:`STCTaskDataset` on pseudo-labelled data)
-    supervises only the score map of the feature map max-pooled 2x2 once (stride x2) or
-    twice (stride x4), through the same ``cls_layer``; ``'std'`` (the default) supervises
-    everything at the head's stride. Each term is a mean over its own valid samples, so a
-    batch of ``std`` samples gives the plain loss and the keys ``loss_cls2`` /
-    ``loss_cls3`` appear only when such samples are in the batch. Pooling uses
-    ``ceil_mode`` so a 6x6 grid gives 3x3 and 2x2 maps (the reference's 8x8: 4x4, 2x2).
+        - ``loss_cls``: ``loss_cls(cls (B, K, H, W), one-hot (B, K, H, W), (B, K))``
+        - ``loss_offset``: ``loss_offset(offsets (B, K, 2), targets (B, K, 2), (B, K))``,
+          the predicted offsets taken at the ground-truth cell, in cells
+        - ``loss_nb``: ``loss_nb(nb offsets (B, K, C, 2), targets (B, K, C, 2), (B, K, C))``,
+          a neighbour pair weighted by both ends' weights
+
+    The defaults are PIPNet's loss: the score-map MSE averaged over the valid points'
+    maps, weighted 50/10/8/4 at stride 16/32/64/128 (:class:`MaskedKeypointMSELoss`),
+    and the L1 errors of x and y averaged over the valid points (pairs) and summed
+    (:class:`MaskedL1Loss`, weight 1); with every point valid this is PIPNet's loss.
+
+    Coarse score maps (e.g. self-training with curriculum, STC): a sample whose
+    ``gt_instance_labels.score_map_pools`` (N,) is n >= 1 (:func:`tag_stc_task` writes it
+    for ``'cls2'``: 1, ``'cls3'``: 2) supervises only the score map of the head's feature
+    map max-pooled 2x2 n times (``ceil_mode``: a 6x6 grid gives 3x3 and 2x2 maps), through
+    the same ``cls_layer`` and ``loss_cls``, as ``loss_cls{n + 1}``; 0 (also when absent)
+    supervises every output at the head's stride. Each term is computed over the samples
+    of its level only (the others' weights are 0), and ``loss_cls{n + 1}`` appears only
+    when the batch holds samples of level n.
 
     Args:
         in_channels (int): channels of the backbone's last feature map
         num_keypoints (int): K
         decoder (dict): a ``PIPLabel`` codec config (input size, C, the mean face)
-        stride (int): input pixels per score-map cell: 32 (the reference's default, no
-            extra layer), 16, 64 or 128. The grid is ``input_size / stride``.
+        stride (int): input pixels per score-map cell: 32 (PIPNet's default, no extra
+            layer), 16, 64 or 128. The grid is ``input_size / stride``.
         backbone_stride (int): stride of the backbone's last feature map. Default 32.
-        loss_cls_weight (float, optional): w_cls; by default 50/10/8/4 for stride
-            16/32/64/128 (the reference's values)
-        loss_reg_weight (float): w_reg. Default 1.
-        init_cfg: default: the reference's normal(std=0.001) for convs, bias 0
+        loss_cls (dict): the score-map loss. Default
+            ``dict(type='MaskedKeypointMSELoss')``; a ``loss_weight`` left out is filled
+            with 50/10/8/4 for stride 16/32/64/128 (when the loss takes one; another stride
+            needs it given).
+        loss_offset (dict): the in-cell offset loss. Default
+            ``dict(type='MaskedL1Loss', loss_weight=1.0)``.
+        loss_nb (dict): the neighbour offset loss. Default
+            ``dict(type='MaskedL1Loss', loss_weight=1.0)``.
+        init_cfg: default: PIPNet's normal(std=0.001) for convs, bias 0
     """
 
     def __init__(self,
@@ -88,8 +120,9 @@ class PIPHead(BaseHead):
                  decoder: ConfigType,
                  stride: int = 32,
                  backbone_stride: int = 32,
-                 loss_cls_weight: Optional[float] = None,
-                 loss_reg_weight: float = 1.0,
+                 loss_cls: ConfigType = dict(type='MaskedKeypointMSELoss'),
+                 loss_offset: ConfigType = dict(type='MaskedL1Loss', loss_weight=1.0),
+                 loss_nb: ConfigType = dict(type='MaskedL1Loss', loss_weight=1.0),
                  init_cfg: OptConfigType = None) -> None:
         if init_cfg is None:
             init_cfg = [dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001,
@@ -112,15 +145,14 @@ class PIPHead(BaseHead):
             raise InputError(f'PIPHead: input_size {self.decoder.input_size} is not a '
                              f'multiple of stride {stride}')
         self.stride = stride
-        if loss_cls_weight is None:
-            if self.stride not in CLS_WEIGHT_BY_STRIDE:
-                raise InputError(f'PIPHead: no reference loss_cls_weight for stride '
-                                 f'{self.stride}; set loss_cls_weight')
-            loss_cls_weight = CLS_WEIGHT_BY_STRIDE[self.stride]
-        self.loss_cls_weight = loss_cls_weight
-        self.loss_reg_weight = loss_reg_weight
-
         self.stride_adapter = build_stride_adapter(in_channels, backbone_stride, self.stride)
+        # MMPose's losses hold no parameters or buffers: the state-dict keys (the
+        # checkpoint format) stay the convs' and the adapter's
+        self.loss_module = nn.ModuleDict(dict(
+            cls=MODELS.build(_with_stride_weight(loss_cls, self.stride)),
+            offset=MODELS.build(loss_offset),
+            nb=MODELS.build(loss_nb)))
+
         num_nb_channels = num_keypoints * self.num_neighbors
         self.cls_layer = nn.Conv2d(in_channels, num_keypoints, 1)
         self.x_layer = nn.Conv2d(in_channels, num_keypoints, 1)
@@ -183,7 +215,7 @@ class PIPHead(BaseHead):
                 ) -> Union[List[InstanceData], Tuple[List[InstanceData], List[PixelData]]]:
         """Keypoints (1, K, 2) in input-crop pixels and scores (1, K) per sample.
 
-        With ``test_cfg['flip_test']`` (off by default, as in the reference), ``feats`` is
+        With ``test_cfg['flip_test']`` (off by default, as in PIPNet), ``feats`` is
         ``[feats, feats_of_flipped_input]``: both are decoded (NRM merge included), the
         flipped prediction is mirrored back (``x -> w - 1 - x``, points re-indexed by the
         dataset's ``flip_indices``) and the two are averaged. A model trained on labels
@@ -239,89 +271,57 @@ class PIPHead(BaseHead):
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
-        """Masked PIPNet loss (see class doc) from the labels of ``PIPLabel.encode``."""
+        """The configured losses (see the class doc) from the labels of
+        ``PIPLabel.encode``: ``keypoint_labels`` (N, K, 2) normalised to the crop,
+        ``keypoint_weights`` (N, K) and optionally ``score_map_pools`` (N,) per sample."""
         self._check_inputs(feats, batch_data_samples)
         # losses in float32 also under AMP (fp16 labels would misplace the targets)
         x = self.stride_adapter(feats[-1])
         cls, off_x, off_y, nb_x, nb_y = (o.float() for o in self._maps(x))
-        batch, num_points, height, width = cls.shape
-        num_nb = self.num_neighbors
+        grid = (cls.shape[-1], cls.shape[-2])  # (W, H)
         labels = torch.cat([d.gt_instance_labels.keypoint_labels
                             for d in batch_data_samples]).to(cls)  # (B, K, 2)
-        if labels.shape[1] != num_points:
+        if labels.shape[1] != self.num_keypoints:
             raise InputError(f'PIPHead.loss: the data has K={labels.shape[1]} keypoints, '
-                             f'the head num_keypoints={num_points}')
+                             f'the head num_keypoints={self.num_keypoints}')
         weights = torch.cat([d.gt_instance_labels.keypoint_weights
                              for d in batch_data_samples]).to(cls)  # (B, K)
-        pools = self._stc_pools(batch_data_samples).to(cls.device)  # (B,)
-        coarse_weights = {n: weights * (pools == n)[:, None] for n in (1, 2)
-                          if bool((pools == n).any())}
-        weights = weights * (pools == 0)[:, None]
-        targets = self.decoder.grid_targets(labels, weights, (width, height))
-        cells, offsets = targets['cells'], targets['offsets']
-        nb_offsets, nb_weights = targets['nb_offsets'], targets['nb_weights']
+        pools = self._score_map_pools(batch_data_samples)  # (B,), on the CPU
+        coarse_levels = set(pools.tolist()) - {0}
+        pools = pools.to(cls.device)
 
-        losses = dict(loss_cls=self.loss_cls_weight * self._masked_cls_loss(cls, cells,
-                                                                            weights))
-        if coarse_weights:
-            for num_pools in (1, 2):
-                x = nn.functional.max_pool2d(x, 2, ceil_mode=True)
-                if num_pools in coarse_weights:
-                    coarse_cls = self.cls_layer(x).float()
-                    coarse_cells = self._coarse_cells(labels, (width, height), num_pools,
-                                                      coarse_cls.shape[-1])
-                    losses[f'loss_cls{num_pools + 1}'] = self.loss_cls_weight * \
-                        self._masked_cls_loss(coarse_cls, coarse_cells,
-                                              coarse_weights[num_pools])
+        own = weights * (pools == 0)[:, None]  # (B, K): the samples of the head's stride
+        targets = self.decoder.grid_targets(labels, own, grid)
+        cells = targets['cells']
+        losses = dict(loss_cls=self.loss_module.cls(cls, targets['heatmaps'], own))
+        for num_pools in range(1, max(coarse_levels, default=0) + 1):
+            x = nn.functional.max_pool2d(x, 2, ceil_mode=True)
+            if num_pools in coarse_levels:
+                level_weights = weights * (pools == num_pools)[:, None]
+                coarse = self.decoder.grid_targets(labels, level_weights, grid, num_pools)
+                losses[f'loss_cls{num_pools + 1}'] = self.loss_module.cls(
+                    self.cls_layer(x).float(), coarse['heatmaps'], level_weights)
 
-        def at_cell(maps: Tensor, per_point: int) -> Tensor:
-            maps = maps.reshape(batch, num_points, per_point, height * width)
-            index = cells[:, :, None, None].expand(-1, -1, per_point, 1)
-            return maps.gather(3, index)[..., 0]  # (B, K, per_point)
-
-        def masked_l1(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
-            return ((pred - target).abs() * mask).sum() / mask.sum().clamp(min=1)
-
-        loss_offset = (masked_l1(at_cell(off_x, 1)[..., 0], offsets[..., 0], weights) +
-                       masked_l1(at_cell(off_y, 1)[..., 0], offsets[..., 1], weights))
-        loss_nb = (masked_l1(at_cell(nb_x, num_nb), nb_offsets[..., 0], nb_weights) +
-                   masked_l1(at_cell(nb_y, num_nb), nb_offsets[..., 1], nb_weights))
-        losses.update(loss_offset=self.loss_reg_weight * loss_offset,
-                      loss_nb=self.loss_reg_weight * loss_nb)
+        offsets = torch.stack([gather_at_cells(off_x, cells)[..., 0],
+                               gather_at_cells(off_y, cells)[..., 0]], -1)  # (B, K, 2)
+        nb_offsets = torch.stack([gather_at_cells(nb_x, cells),
+                                  gather_at_cells(nb_y, cells)], -1)  # (B, K, C, 2)
+        losses.update(
+            loss_offset=self.loss_module.offset(offsets, targets['offsets'], own),
+            loss_nb=self.loss_module.nb(nb_offsets, targets['nb_offsets'],
+                                        targets['nb_weights']))
         return losses
 
     @staticmethod
-    def _stc_pools(batch_data_samples: OptSampleList) -> Tensor:
-        """(B,) number of 2x2 max-pools before each sample's supervised score map."""
-        tasks = [d.metainfo.get('stc_task', 'std') for d in batch_data_samples]
-        unknown = set(tasks) - set(STC_TASK_POOLS)
-        if unknown:
-            raise InputError(f'PIPHead.loss: unknown stc_task {sorted(unknown)}; expected '
-                             f'one of {list(STC_TASK_POOLS)}')
-        return torch.tensor([STC_TASK_POOLS[t] for t in tasks])
-
-    @staticmethod
-    def _masked_cls_loss(cls: Tensor, cells: Tensor, weights: Tensor) -> Tensor:
-        """MSE of raw logits (B, K, H, W) against one-hot maps at ``cells`` (B, K) (flat
-        indices), averaged over the maps of points with weight 1 (weights (B, K))."""
-        batch, num_points, height, width = cls.shape
-        flat_cls = cls.reshape(batch, num_points, height * width)
-        target = torch.zeros_like(flat_cls).scatter_(2, cells[..., None], 1.0)
-        cls_err = ((flat_cls - target) ** 2).mean(-1)  # (B, K)
-        return (cls_err * weights).sum() / weights.sum().clamp(min=1)
-
-    @staticmethod
-    def _coarse_cells(labels: Tensor, grid: Tuple[int, int], num_pools: int,
-                      coarse_width: int) -> Tensor:
-        """Flat cell indices (B, K) on the grid after ``num_pools`` ceil-mode 2x2 pools.
-
-        Args:
-            labels: (B, K, 2) keypoints normalised to the crop
-            grid: (W, H) cells of the head's own grid
-            num_pools: 1 or 2; a coarse cell spans ``2 ** num_pools`` head cells
-            coarse_width: columns of the pooled grid, ``ceil(W / 2 ** num_pools)``
-        """
-        size = labels.new_tensor(grid) / 2 ** num_pools  # coarse cells per crop side
-        limit = torch.ceil(size) - 1
-        cell = torch.minimum(torch.floor(labels * size).clamp(min=0), limit).long()
-        return cell[..., 1] * coarse_width + cell[..., 0]
+    def _score_map_pools(batch_data_samples: OptSampleList) -> Tensor:
+        """(B,) int64 ``gt_instance_labels.score_map_pools`` of each sample (0 if absent):
+        how many 2x2 max-pools precede the score map it supervises."""
+        pools = torch.cat([
+            d.gt_instance_labels.get('score_map_pools',
+                                     torch.zeros(len(d.gt_instance_labels.keypoint_weights),
+                                                 dtype=torch.int64)).cpu()
+            for d in batch_data_samples])
+        if pools.is_floating_point() or bool((pools < 0).any()):
+            raise InputError(f'PIPHead.loss: score_map_pools must be integers >= 0, got '
+                             f'{sorted(set(pools.tolist()))}')
+        return pools
