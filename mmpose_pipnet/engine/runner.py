@@ -46,9 +46,14 @@ HISTORY_BUFFER_TAG = '__mmengine_history_buffer__'
 
 
 def _map_containers(value: Any, leaf) -> Any:
-    """``value`` with ``leaf`` applied through dicts, lists and tuples. Containers whose
-    items are unchanged are returned as they are, so dict subclasses (``OrderedDict``,
-    ``Counter``: the schedulers' milestones) keep their type and content."""
+    """``value`` with ``leaf`` applied through dicts, lists and tuples: where ``leaf``
+    returns another object it replaces the value, else containers are walked. Containers
+    whose items are unchanged are returned as they are, so dict subclasses
+    (``OrderedDict``, ``Counter``: the schedulers' milestones) keep their type and
+    content."""
+    mapped = leaf(value)
+    if mapped is not value:
+        return mapped
     if isinstance(value, dict):
         items = {key: _map_containers(item, leaf) for key, item in value.items()}
         if all(items[key] is value[key] for key in value):
@@ -61,7 +66,7 @@ def _map_containers(value: Any, leaf) -> Any:
         if all(new is old for new, old in zip(items, value)):
             return value
         return type(value)(items)
-    return leaf(value)
+    return value
 
 
 def _plain_leaf(value: Any) -> Any:
@@ -77,6 +82,15 @@ def _plain_leaf(value: Any) -> Any:
     return value
 
 
+def _decoded_leaf(value: Any) -> Any:
+    if isinstance(value, dict) and NDARRAY_TAG in value:
+        return np.array(value[NDARRAY_TAG], dtype=np.dtype(value['dtype'])).reshape(
+            value['shape'])
+    if isinstance(value, dict) and value.get(HISTORY_BUFFER_TAG):
+        return HistoryBuffer(value['log'], value['count'], value['max_length'])
+    return value
+
+
 def to_plain(value: Any) -> Any:
     """``value`` with numpy arrays, numpy scalars and ``HistoryBuffer`` objects replaced
     by tagged dicts of Python lists / scalars, through dicts, lists and tuples (tensors
@@ -86,24 +100,7 @@ def to_plain(value: Any) -> Any:
 
 def from_plain(value: Any) -> Any:
     """The inverse of :func:`to_plain` (numpy scalars come back as Python scalars)."""
-    if isinstance(value, dict):
-        if NDARRAY_TAG in value:
-            return np.array(value[NDARRAY_TAG], dtype=np.dtype(value['dtype'])).reshape(
-                value['shape'])
-        if value.get(HISTORY_BUFFER_TAG):
-            return HistoryBuffer(value['log'], value['count'], value['max_length'])
-        items = {key: from_plain(item) for key, item in value.items()}
-        if all(items[key] is value[key] for key in value):
-            return value
-        copy = value.copy()
-        copy.update(items)
-        return copy
-    if isinstance(value, (list, tuple)) and not hasattr(value, '_fields'):
-        items = [from_plain(item) for item in value]
-        if all(new is old for new, old in zip(items, value)):
-            return value
-        return type(value)(items)
-    return value
+    return _map_containers(value, _decoded_leaf)
 
 
 def to_lists(value: Any) -> Any:
