@@ -1,8 +1,8 @@
 """Reference PIPNet checkpoints -> our configs (tools/convert_official_ckpt.py).
 
-The reference networks are rebuilt here from their description (torchvision trunk, the
-stride layers, five 1x1 convs; docs section 1) with random weights and BN statistics, and
-decoded by a literal per-landmark transcription of the reference decoding (section 5).
+The reference networks (the PIPNet authors' code) are rebuilt here from their description
+(torchvision trunk, the stride layers, five 1x1 convs) with random weights and BN
+statistics, and decoded by a literal per-landmark transcription of the authors' decoding.
 A converted checkpoint must give the same merged landmarks through our model.
 """
 import runpy

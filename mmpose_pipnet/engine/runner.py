@@ -24,6 +24,7 @@ ask for it (``runner_type = 'PIPNetRunner'`` in the PIPNet configs; MMPose's and
    that ``train()``, ``val()`` or ``test()`` is about to build is a one-line
    :class:`InputError`, not a traceback from inside the dataset.
 """
+import atexit
 import glob
 import os
 import os.path as osp
@@ -133,6 +134,12 @@ def build_runner(cfg) -> Runner:
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
+def _destroy_process_group() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 class CPUDistributedDataParallel(MMDistributedDataParallel):
     """MMEngine's DDP wrapper that leaves out ``device_ids`` for a module on the CPU
     (DDP accepts them only for single-device CUDA modules)."""
@@ -183,6 +190,11 @@ class PIPNetRunner(Runner):
                 backend='gloo' if backend == 'nccl' else backend,
                 rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE']),
                 **dist_cfg)
+            # the group this runner made is closed, once every rank is done (rank 0 may
+            # still be saving), before the interpreter tears down: a rank that exits while
+            # its gloo peers still talk aborts ('terminate called without an active
+            # exception')
+            atexit.register(_destroy_process_group)
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: torch.nn.Module):
