@@ -17,8 +17,8 @@ import numpy as np
 from mmpose.apis import inference_topdown, init_model
 
 from .face_detection import FaceDetector
-from .model_zoo import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR
-from .inferencer import resolve_pose2d
+from .model_zoo import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
+                        is_model_name, resolve_model)
 
 
 @dataclass
@@ -66,9 +66,9 @@ class FaceLandmarker:
     def __init__(self, config: str = DEFAULT_CONFIG, checkpoint: Optional[str] = DEFAULT_CHECKPOINT,
                  detector: str = DEFAULT_FACE_DETECTOR, device: str = 'cpu',
                  onnx_file: Optional[str] = None) -> None:
-        if config != DEFAULT_CONFIG:
-            config, checkpoint = resolve_pose2d(
-                config, None if checkpoint == DEFAULT_CHECKPOINT else checkpoint)
+        if is_model_name(config):  # a shipped model: its own weights unless given
+            config, shipped_weights = resolve_model(config)
+            checkpoint = shipped_weights if checkpoint == DEFAULT_CHECKPOINT else checkpoint
         self.config, self.checkpoint = config, checkpoint
         files = (('detector', detector), ('onnx', onnx_file)) if onnx_file else \
             (('config', config), ('checkpoint', checkpoint), ('detector', detector))
