@@ -29,6 +29,13 @@ def test_aliases_resolve_to_shipped_files_that_load_weights_only():
     assert DEFAULT_FACE_DETECTOR == config_path('face_detection/yunet_face.py')
 
 
+def test_a_model_name_brings_its_own_weights():
+    from mmpose_pipnet.apis import FaceLandmarker
+    assert FaceLandmarker('pipnet-ytf68', None).checkpoint == DEFAULT_CHECKPOINT
+    person = FaceLandmarker('pipnet-ytf68-person')
+    assert person.checkpoint == resolve_model('pipnet-ytf68-person')[1]
+
+
 def test_unknown_names_and_mmpose_names():
     with pytest.raises(InputError, match="unknown model 'pipnet-wflw'; shipped models: "
                                          'pipnet_mbv2_ytf68, pipnet-ytf68'):

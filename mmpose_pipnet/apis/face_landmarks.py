@@ -17,6 +17,7 @@ import numpy as np
 from mmpose.apis import inference_topdown, init_model
 
 from .face_detection import FaceDetector
+from .head_pose import NUM_POINTS, estimate_head_pose
 from .model_zoo import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
                         is_model_name, resolve_model)
 
@@ -31,6 +32,9 @@ class Faces:
         box_scores: (N,) detector scores (1 for user or tracked boxes)
         keypoints: (N, K, 2) landmarks
         keypoint_scores: (N, K) the score-map maxima (about 1 on a confident point)
+
+    ``head_pose`` (N, 3) yaw, pitch, roll in degrees is computed from the keypoints (68
+    iBUG points; :mod:`.head_pose`), so smoothed video landmarks give a smoothed pose.
     """
     boxes: np.ndarray
     box_scores: np.ndarray
@@ -40,13 +44,26 @@ class Faces:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    @property
+    def head_pose(self) -> Optional[np.ndarray]:
+        """(N, 3) yaw, pitch, roll in degrees for 68-point landmarks, else ``None``."""
+        if self.keypoints.shape[1:] != (NUM_POINTS, 2):
+            return None
+        return estimate_head_pose(self.keypoints)
+
     def to_list(self) -> List[Dict]:
-        """JSON-ready: one dict per face (bbox, bbox_score, keypoints, keypoint_scores)."""
-        return [dict(bbox=box.round(2).tolist(), bbox_score=round(float(score), 4),
-                     keypoints=kpts.round(2).tolist(),
-                     keypoint_scores=kpt_scores.round(4).tolist())
-                for box, score, kpts, kpt_scores in zip(
-                    self.boxes, self.box_scores, self.keypoints, self.keypoint_scores)]
+        """JSON-ready: one dict per face (bbox, bbox_score, keypoints, keypoint_scores, and
+        head_pose {yaw, pitch, roll} in degrees for 68 points)."""
+        faces = [dict(bbox=box.round(2).tolist(), bbox_score=round(float(score), 4),
+                      keypoints=kpts.round(2).tolist(),
+                      keypoint_scores=kpt_scores.round(4).tolist())
+                 for box, score, kpts, kpt_scores in zip(
+                     self.boxes, self.box_scores, self.keypoints, self.keypoint_scores)]
+        pose = self.head_pose
+        if pose is not None:
+            for face, (yaw, pitch, roll) in zip(faces, pose.astype(float).round(1).tolist()):
+                face['head_pose'] = dict(yaw=yaw, pitch=pitch, roll=roll)
+        return faces
 
 
 class FaceLandmarker:
@@ -68,7 +85,8 @@ class FaceLandmarker:
                  onnx_file: Optional[str] = None) -> None:
         if is_model_name(config):  # a shipped model: its own weights unless given
             config, shipped_weights = resolve_model(config)
-            checkpoint = shipped_weights if checkpoint == DEFAULT_CHECKPOINT else checkpoint
+            if checkpoint in (None, DEFAULT_CHECKPOINT):
+                checkpoint = shipped_weights
         self.config, self.checkpoint = config, checkpoint
         files = (('detector', detector), ('onnx', onnx_file)) if onnx_file else \
             (('config', config), ('checkpoint', checkpoint), ('detector', detector))

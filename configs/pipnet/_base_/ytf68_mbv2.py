@@ -66,7 +66,8 @@ val_dataloader = dict(
                  data_prefix=dict(img='ytf68/images/'), pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
+# NME by the outer eye corners; also per bin of the ground truth's |yaw| (degrees)
 val_evaluator = dict(type='NMEFailureAUC', norm_mode='keypoint_distance',
-                     keypoint_indices=[36, 45])
+                     keypoint_indices=[36, 45], yaw_bins=[15, 30, 45])
 test_evaluator = val_evaluator
 default_hooks = dict(logger=dict(type='LoggerHook', interval=20))

@@ -11,6 +11,9 @@ from mmpose.evaluation.metrics import NME
 from mmpose.registry import METRICS
 from scipy.integrate import simpson
 
+from ...apis.head_pose import NUM_POINTS, estimate_head_pose
+from ...utils.errors import InputError
+
 
 def failure_rate_and_auc(nmes: np.ndarray, threshold: float = 0.1,
                          step: float = 1e-4) -> Tuple[float, float]:
@@ -60,6 +63,32 @@ def landmark_biases(signed: np.ndarray, mask: np.ndarray,
     return out
 
 
+def nme_by_yaw(per_face: np.ndarray, gt: np.ndarray,
+               bins: Sequence[float]) -> Dict[str, float]:
+    """Mean NME and face count per bin of the ground truth's |yaw|.
+
+    Args:
+        per_face: (N,) per-face NME (fractions)
+        gt: (N, 68, 2) ground-truth points in pixels, NaN where unlabelled
+        bins: increasing bin edges in degrees, (15, 30, 45) -> 0-15, 15-30, 30-45, 45+
+    """
+    if gt.shape[1:] != (NUM_POINTS, 2):
+        raise InputError(f'NMEFailureAUC: yaw_bins need {NUM_POINTS} iBUG points, the data '
+                         f'has K={gt.shape[1]}')
+    yaw = np.abs(estimate_head_pose(gt)[:, 0])
+    known = np.isfinite(yaw)
+    edges = [0.0] + list(bins) + [np.inf]
+    out = {}
+    for low, high in zip(edges[:-1], edges[1:]):
+        name = f'{low:g}-{high:g}' if np.isfinite(high) else f'{low:g}+'
+        inside = known & (yaw >= low) & (yaw < high)
+        out[f'NME_yaw_{name}'] = float(per_face[inside].mean()) if inside.any() else \
+            float('nan')
+        out[f'faces_yaw_{name}'] = int(inside.sum())
+    out['faces_yaw_unknown'] = int((~known).sum())
+    return out
+
+
 @METRICS.register_module()
 class NMEFailureAUC(NME):
     """MMPose's :class:`NME` (same normalisation and value) plus ``FR@thr`` and ``AUC@thr``
@@ -76,14 +105,26 @@ class NMEFailureAUC(NME):
         failure_threshold (float): thr for FR and AUC. Default 0.1.
         outfile_prefix (str, optional): if set, per-face NMEs are written to
             ``{outfile_prefix}.nme.json`` (for ``tools/analysis/plot_ced.py``).
+        yaw_bins (sequence of float, optional): for 68 iBUG points, also the mean NME
+            per bin of the ground truth's |yaw| (degrees; :mod:`mmpose_pipnet.apis.head_pose`
+            on the labelled points), e.g. ``(15, 30, 45)``: keys ``NME_yaw_0-15``,
+            ``NME_yaw_15-30``, ``NME_yaw_30-45``, ``NME_yaw_45+`` and the face counts
+            ``faces_yaw_...`` (faces with an unlabelled rigid point have no yaw and count
+            in ``faces_yaw_unknown``); an empty bin gives NaN.
         Other args: as :class:`mmpose.evaluation.metrics.NME`.
     """
 
     def __init__(self, *args, failure_threshold: float = 0.1,
-                 outfile_prefix: Optional[str] = None, **kwargs) -> None:
+                 outfile_prefix: Optional[str] = None,
+                 yaw_bins: Optional[Sequence[float]] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.failure_threshold = failure_threshold
         self.outfile_prefix = outfile_prefix
+        self.yaw_bins = None if yaw_bins is None else [float(b) for b in yaw_bins]
+        if self.yaw_bins is not None and (not self.yaw_bins or sorted(self.yaw_bins) !=
+                                          self.yaw_bins or self.yaw_bins[0] <= 0):
+            raise InputError(f'NMEFailureAUC: yaw_bins {yaw_bins} must be increasing '
+                             f'positive degrees, e.g. (15, 30, 45)')
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)  # NME; resolves keypoint_indices
@@ -97,6 +138,10 @@ class NMEFailureAUC(NME):
         distances = _calc_distances(pred, gt, mask, norm).T  # (N, K), -1 where invalid
         valid = distances >= 0
         per_face = (distances * valid).sum(1) / np.maximum(valid.sum(1), 1)
+        if self.yaw_bins is not None:
+            metrics.update(nme_by_yaw(per_face[valid.any(1)],
+                                      np.where(mask[..., None], gt, np.nan)[valid.any(1)],
+                                      self.yaw_bins))
         per_face = per_face[valid.any(1)]
         thr = self.failure_threshold
         fr, auc = failure_rate_and_auc(per_face, thr)
