@@ -59,7 +59,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
     py_modules=['mmpose_pipnet_torchvision_guard', 'pipnet_onnxruntime'],
-    package_data={'mmpose_pipnet': ['meanfaces/*.txt']},
+    package_data={'mmpose_pipnet': ['meanfaces/*.txt', 'apis/head_pose_sfm68.txt']},
     cmdclass={'build_py': BuildWithPackageFiles},
     entry_points={'console_scripts': [
         'pipnet-landmarks = mmpose_pipnet.apis.landmarks_cli:main']},

@@ -85,6 +85,7 @@ def test_wheel_installs_and_runs_outside_the_clone(tmp_path):
     assert '1 face(s)' in out
     (face, ) = json.loads((work / 'out' / 'grace_hopper_landmarks.json').read_text())['faces']
     assert len(face['keypoints']) == 68
+    assert set(face['head_pose']) == {'yaw', 'pitch', 'roll'}  # its table is in the wheel
     assert (work / 'out' / 'grace_hopper_landmarks.jpg').stat().st_size > 10000
     shutil.copy(work / 'out' / 'grace_hopper_landmarks.jpg', work / 'photo.jpg')
     (work / 'photos').mkdir()
