@@ -25,6 +25,7 @@ ask for it (``runner_type = 'PIPNetRunner'`` in the PIPNet configs; MMPose's and
    :class:`InputError`, not a traceback from inside the dataset.
 """
 import atexit
+import datetime
 import glob
 import os
 import os.path as osp
@@ -184,7 +185,6 @@ class PIPNetRunner(Runner):
             backend = dist_cfg.pop('backend', 'gloo')
             timeout = dist_cfg.pop('timeout', None)
             if timeout is not None:
-                import datetime
                 dist_cfg['timeout'] = datetime.timedelta(seconds=timeout)
             torch.distributed.init_process_group(
                 backend='gloo' if backend == 'nccl' else backend,
@@ -200,10 +200,9 @@ class PIPNetRunner(Runner):
     def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: torch.nn.Module):
         if (self.distributed and model_wrapper_cfg is None and not is_model_wrapper(model)
                 and all(p.device.type == 'cpu' for p in model.parameters())):
-            model = CPUDistributedDataParallel(
+            return CPUDistributedDataParallel(
                 module=model, broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
-            return model
         return super().wrap_model(model_wrapper_cfg, model)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
