@@ -9,7 +9,8 @@ import pytest
 import torch
 from mmpose.datasets import Face300WDataset
 
-from conftest import CONFIGS, FACE_SAMPLES, build_head, samples_from, train_in_subprocess
+from conftest import (CONFIGS, FACE_SAMPLES, REPO, build_head, samples_from,
+                      train_in_subprocess)
 from mmpose_pipnet.datasets import STCTaskDataset, UnlabeledFaceDataset, write_pseudo_labels
 from mmpose_pipnet.datasets.pseudo_labels import tag_stc_task
 
@@ -275,7 +276,6 @@ def test_distributed_pseudo_labels_are_gathered_in_order(tmp_path):
     from mmengine.dataset import pseudo_collate
     from mmpose.apis import init_model
 
-    from conftest import REPO
 
     pool_folder(tmp_path)
     config = tmp_path / 'dist_stc.py'
@@ -387,3 +387,53 @@ def test_round_start_reinitialises_model_optimizer_and_schedule(tmp_path):
     assert not runner.optim_wrapper.optimizer.state
     assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(1e-4)
     assert all(s.last_step == 0 for s in runner.param_schedulers)
+
+
+def test_pseudo_label_nme_matches_faces_by_image_and_centroid(tmp_path):
+    from mmpose_pipnet.datasets.converters import landmark_annotation, write_coco
+    from mmpose_pipnet.datasets.pseudo_labels import pseudo_label_nme
+    rng = np.random.default_rng(0)
+    face = rng.uniform(0, 100, (68, 2))
+    face[36], face[45] = (20, 40), (70, 40)  # inter-ocular distance 50 px
+    images = [dict(id=1, file_name='a.jpg', width=200, height=200),
+              dict(id=2, file_name='b.jpg', width=200, height=200)]
+    truth, pseudo = tmp_path / 'truth.json', tmp_path / 'pseudo.json'
+    write_coco(images, [landmark_annotation(face, 1), landmark_annotation(face, 2)],
+               str(truth))
+    decoy = landmark_annotation(face + 500, 1)  # another face of a.jpg, far away
+    decoy['id'] = 2
+    write_coco(images[:1], [landmark_annotation(face + [5, 0], 1), decoy], str(pseudo))
+    out = pseudo_label_nme(str(pseudo), str(truth))
+    assert out == dict(pseudo_label_nme=pytest.approx(5 / 50), pseudo_label_faces=1,
+                       pseudo_label_missed=1)  # b.jpg has no pseudo-label
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_stc_from_a_trained_round_zero_records_pseudo_label_accuracy(tmp_path):
+    """round0_checkpoint: round 0 is the shipped person model, evaluated and recorded but
+    not trained (no epoch of round 0 runs); pool_ann_file: round 1 records how far its
+    pseudo-labels are from the pool's true landmarks (the 300W-LP fixture faces)."""
+    pool_folder(tmp_path)
+    with open(f'{FACE_SAMPLES}/300wlp/test_300wlp.json') as f:
+        data = json.load(f)
+    for image in data['images']:
+        image['file_name'] = osp.basename(image['file_name'])
+    truth = tmp_path / 'pool_truth.json'
+    truth.write_text(json.dumps(data))
+    config = tmp_path / 'tiny_stc.py'
+    config.write_text(TINY_CONFIG.format(base=f'{CONFIGS}/stc/ytf68_mbv2_stc.py',
+                                         pool_root=tmp_path, w300=W300) +
+                      f"train_cfg.update(curriculum=['cls3'], round0_checkpoint="
+                      f"'{REPO}/checkpoints/pipnet_mbv2_ytf68_person.pth', "
+                      f"pool_ann_file='{truth}')\n")
+    work = tmp_path / 'work'
+    train_in_subprocess(config, work)
+    with open(work / 'probe.jsonl') as f:
+        assert sorted({json.loads(line)['epoch'] for line in f}) == [2, 3]  # round 1 only
+    with open(work / 'stc' / 'rounds.json') as f:
+        rounds = json.load(f)
+    assert [(r['round'], r['epochs']) for r in rounds] == [(0, 0), (1, 2)]
+    assert rounds[0]['metrics']['NME'] < 0.1  # the trained model, not a fresh one
+    assert rounds[1]['pseudo_label_faces'] == 2 and rounds[1]['pseudo_label_missed'] == 0
+    assert rounds[1]['pseudo_label_nme'] < 0.1

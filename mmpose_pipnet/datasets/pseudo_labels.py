@@ -1,6 +1,7 @@
 """Pseudo-labels of self-training with curriculum (STC; PIPNet, Jin, Liao & Shao, IJCV 2021,
 arXiv 2003.03771): written as MMPose-style COCO json, read back tagged with the round's
 STC task."""
+import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -77,6 +78,49 @@ def write_pseudo_labels(records: Sequence[Dict], image_folder: str, out_file: st
         annotations.append(annotation)
     write_coco(list(images.values()), annotations, out_file)
     return len(annotations)
+
+
+def pseudo_label_nme(pseudo_file: str, truth_file: str,
+                     norm_indices: Sequence[int] = (36, 45)) -> Dict[str, float]:
+    """How right a round's pseudo-labels are, where the pool's true landmarks are known.
+
+    Each true face (COCO json, ``file_name`` relative to the pool folder like the
+    pseudo-label json's) is matched to the pseudo-labelled face of the same image whose
+    point centroid is nearest; its NME is the mean point distance over the distance
+    between the true points ``norm_indices`` (inter-ocular by default, for 68 points).
+
+    Returns:
+        dict: ``pseudo_label_nme`` (mean over matched faces, a fraction; NaN if none),
+        ``pseudo_label_faces`` (matched) and ``pseudo_label_missed`` (true faces with no
+        pseudo-label in their image: not detected, or dropped by the score threshold)
+    """
+    def faces_by_image(path: str) -> Dict[str, List[np.ndarray]]:
+        with open(path) as f:
+            data = json.load(f)
+        names = {image['id']: image['file_name'] for image in data['images']}
+        faces: Dict[str, List[np.ndarray]] = {}
+        for annotation in data['annotations']:
+            points = np.asarray(annotation['keypoints'], np.float64).reshape(-1, 3)[:, :2]
+            faces.setdefault(names[annotation['image_id']], []).append(points)
+        return faces
+
+    truth, pseudo = faces_by_image(truth_file), faces_by_image(pseudo_file)
+    nmes, missed = [], 0
+    for name, true_faces in truth.items():
+        candidates = pseudo.get(name, [])
+        for points in true_faces:
+            if not candidates:
+                missed += 1
+                continue
+            if any(p.shape != points.shape for p in candidates):
+                raise InputError(f'pseudo_label_nme: {truth_file} and {pseudo_file} have '
+                                 f'different numbers of points for {name}')
+            centre = points.mean(0)
+            best = min(candidates, key=lambda p: np.linalg.norm(p.mean(0) - centre))
+            norm = np.linalg.norm(points[norm_indices[0]] - points[norm_indices[1]])
+            nmes.append(np.linalg.norm(best - points, axis=1).mean() / max(norm, 1e-6))
+    return dict(pseudo_label_nme=float(np.mean(nmes)) if nmes else float('nan'),
+                pseudo_label_faces=len(nmes), pseudo_label_missed=missed)
 
 
 class STCTaskDataset(Dataset):

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..datasets.pseudo_labels import (STC_TASK_POOLS, LabelledAndPseudoLabelled,
-                                      STCTaskDataset, write_pseudo_labels)
+                                      STCTaskDataset, pseudo_label_nme, write_pseudo_labels)
 from ..utils.errors import InputError
 
 #: PIPNet's STC curriculum: the score map max-pooled twice (2x2 on the 8x8 grid), then once
@@ -59,6 +59,13 @@ class STCTrainLoop(EpochBasedTrainLoop):
         pseudo_label_score_thr: drop faces whose mean keypoint score (raw score-map
             maximum) is below this; ``None`` (default) keeps all
         val_interval: epochs between evaluations; default: at each round's end
+        round0_checkpoint: weights of a model already trained on the labelled data (e.g.
+            a supervised run to convergence): round 0 is not trained but this model is
+            loaded, evaluated and recorded as round 0, and pseudo-labels round 1
+        pool_ann_file: the pool's true landmarks (COCO json, ``file_name`` relative to
+            the pool folder), where they are known: each round records how right its
+            pseudo-labels are (:func:`pseudo_label_nme`, normalised by the points
+            ``pool_norm_indices``) in ``rounds.json``
     """
 
     def __init__(self,
@@ -69,7 +76,10 @@ class STCTrainLoop(EpochBasedTrainLoop):
                  curriculum: Sequence[str] = DEFAULT_CURRICULUM,
                  pseudo_label_batch_size: int = 32,
                  pseudo_label_score_thr: Optional[float] = None,
-                 val_interval: Optional[int] = None) -> None:
+                 val_interval: Optional[int] = None,
+                 round0_checkpoint: Optional[str] = None,
+                 pool_ann_file: Optional[str] = None,
+                 pool_norm_indices: Sequence[int] = (36, 45)) -> None:
         unknown = set(curriculum) - set(STC_TASK_POOLS)
         if unknown or not curriculum:
             raise InputError(f'STCTrainLoop: curriculum {list(curriculum)} must be a non-empty '
@@ -77,6 +87,13 @@ class STCTrainLoop(EpochBasedTrainLoop):
         if not isinstance(dataloader, dict) or 'pipeline' not in dataloader.get('dataset', {}):
             raise InputError('STCTrainLoop: train_dataloader must be a config whose dataset '
                              'has a type and a pipeline (the pseudo-labelled faces reuse both)')
+        for name, path in (('round0_checkpoint', round0_checkpoint),
+                           ('pool_ann_file', pool_ann_file)):
+            if path is not None and not osp.isfile(path):
+                raise InputError(f'STCTrainLoop: {name} {path} not found')
+        self.round0_checkpoint = round0_checkpoint
+        self.pool_ann_file = pool_ann_file
+        self.pool_norm_indices = tuple(pool_norm_indices)
         self._labelled_loader_cfg = copy.deepcopy(dataloader)
         super().__init__(runner, dataloader,
                          max_epochs=epochs_per_round * (1 + len(curriculum)),
@@ -124,6 +141,8 @@ class STCTrainLoop(EpochBasedTrainLoop):
     def run(self) -> torch.nn.Module:
         """Train every round (see the class doc); resumes where the checkpoint left off."""
         self.runner.call_hook('before_train')
+        if self._epoch == 0 and self.round0_checkpoint is not None:
+            self._load_round_zero()
         while self._epoch < self._max_epochs and not self.stop_training:
             round_idx = self.round
             if self._epoch % self.epochs_per_round == 0 and round_idx > 0:
@@ -147,6 +166,14 @@ class STCTrainLoop(EpochBasedTrainLoop):
             self.stc_dir, f'round_{round_idx}.pth', save_optimizer=False,
             save_param_scheduler=False,
             meta=dict(epoch=self._epoch, iter=self._iter, stc_round=round_idx))
+
+    def _load_round_zero(self) -> None:
+        """Round 0 from ``round0_checkpoint``: loaded, evaluated, recorded, not trained."""
+        print_log(f'STC round 0: the model of {self.round0_checkpoint} (not trained here)',
+                  logger='current')
+        self.runner.load_checkpoint(self.round0_checkpoint)
+        self._epoch = self.epochs_per_round
+        self._finish_round(0)
 
     def _start_round(self, round_idx: int) -> None:
         """Steps 1 and 2 of a round, then its data (step 3)."""
@@ -237,10 +264,15 @@ class STCTrainLoop(EpochBasedTrainLoop):
         if round_idx > 0:
             with open(self.pseudo_label_file(round_idx)) as f:
                 pseudo = len(json.load(f)['annotations'])
-        rounds.append(dict(round=round_idx, task=self.tasks[round_idx],
-                           epochs=self.epochs_per_round, pseudo_labelled_faces=pseudo,
-                           labelled_faces=len(self.labelled_dataset),
-                           metrics={k: float(v) for k, v in metrics.items()}))
+        record = dict(round=round_idx, task=self.tasks[round_idx],
+                      epochs=0 if round_idx == 0 and self.round0_checkpoint else
+                      self.epochs_per_round, pseudo_labelled_faces=pseudo,
+                      labelled_faces=len(self.labelled_dataset),
+                      metrics={k: float(v) for k, v in metrics.items()})
+        if round_idx > 0 and self.pool_ann_file is not None:
+            record.update(pseudo_label_nme(self.pseudo_label_file(round_idx),
+                                           self.pool_ann_file, self.pool_norm_indices))
+        rounds.append(record)
         os.makedirs(self.stc_dir, exist_ok=True)
         tmp_file = f'{self.rounds_file()}.tmp'
         with open(tmp_file, 'w') as f:
