@@ -7,7 +7,7 @@
 # unlabelled frames of people not held out) and, for the STC experiment, 15% of the training
 # part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json),
 # and all labelled faces, train.csv + val.csv (data/ytf68_all/all.csv -> ytf68_all.json) for
-# the shipped default model.
+# the shipped default model, and the STC pool (below).
 # Idempotent.
 #   bash tools/prepare_ytf68.sh YTF68_DIR
 set -euo pipefail
@@ -38,8 +38,24 @@ if [ ! -s data/ytf68_all/all.csv ] || [ data/ytf68_all/all.csv -ot "$SRC/train.c
   mkdir -p data/ytf68_all
   { cat data/ytf68/train.csv; tail -n +2 data/ytf68/val.csv; } > data/ytf68_all/all.csv
 fi
+# The semi-supervised pool: the 85% of the training part's people whose labels STC does not
+# see (their images, as train/ and test/ links) plus the unlabelled frames of people not held
+# out (unlabeled/); ytf68_stc_not_labelled.json holds the hidden labels, with file names
+# relative to the pool, for STCTrainLoop's pool_ann_file (how right the pseudo-labels are).
+if [ ! -d data/ytf68_stc/pool ] || [ data/ytf68_stc/pool -ot data/ytf68_stc/not_labelled.csv ]; then
+  rm -rf data/ytf68_stc/pool
+  mkdir -p data/ytf68_stc/pool/unlabeled
+  tail -n +2 data/ytf68_stc/not_labelled.csv | cut -d, -f1 | while read -r name; do
+    mkdir -p "data/ytf68_stc/pool/$(dirname "$name")"
+    ln -s "$SRC/images/$name" "data/ytf68_stc/pool/$name"
+  done
+  for frame in data/ytf68_person/pool/*; do
+    ln -s "$(realpath "$frame")" data/ytf68_stc/pool/unlabeled/
+  done
+fi
 for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
-    data/ytf68_person/held_out.csv data/ytf68_stc/labelled.csv data/ytf68_all/all.csv; do
+    data/ytf68_person/held_out.csv data/ytf68_stc/labelled.csv data/ytf68_stc/not_labelled.csv \
+    data/ytf68_all/all.csv; do
   name=$(basename "$csv" .csv)
   [[ $csv == data/ytf68_person/* ]] && name=person_$name
   [[ $csv == data/ytf68_stc/* ]] && name=stc_$name
