@@ -1,6 +1,6 @@
 """mmpose_pipnet: PIPNet for MMPose 1.x (set-up: tools/setup_env.sh; versions: README).
 
-A wheel (``pip wheel . -w dist``) carries, besides the package, what its defaults need
+A wheel (``pip wheel --no-deps . -w dist``) carries, besides the package, what its defaults need
 outside the clone, in ``mmpose_pipnet/.mim/`` as MMPose keeps its own: the configs
 (zoo, recipe, face detectors), ``model-index.yml`` with the metafile, and the shipped
 weights; plus the start-up hook that lets PyPI's torchvision import beside a CPU torch
