@@ -9,6 +9,7 @@ import sys
 import mmpose_pipnet  # noqa: F401  (registration)
 import pytest
 import torch
+from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
@@ -21,6 +22,13 @@ YTF68 = osp.join(SHARED, 'data', 'ytf68')
 CONFIGS = osp.join(REPO, 'configs', 'pipnet')
 
 register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def mmpose_default_scope():
+    """Every test starts in MMPose's registry scope: an inferencer run by an earlier test
+    leaves MMDetection's current (MMEngine's process-wide DefaultScope)."""
+    init_default_scope('mmpose')
 
 
 def pytest_collection_modifyitems(config, items):

@@ -31,23 +31,14 @@ from mmpose.evaluation.functional import nms
 from mmpose.structures import PoseDataSample
 
 from ..utils.errors import InputError
-from .model_zoo import (DEFAULT_FACE_DETECTOR, DEFAULT_MODEL, is_model_name, list_models,
-                        resolve_model)
-
-
-def _is_shipped_model_name(name: str) -> bool:
-    names = set()
-    for model in list_models():
-        aliases = model.get('Alias', [])
-        names |= {n.lower() for n in [model['Name']] +
-                  ([aliases] if isinstance(aliases, str) else list(aliases))}
-    return name.lower() in names
+from .model_zoo import (DEFAULT_FACE_DETECTOR, DEFAULT_MODEL, is_model_name,
+                        is_shipped_model, resolve_model)
 
 
 def resolve_pose2d(model: Union[str, Dict], weights: Optional[str]
                    ) -> Tuple[Union[str, Dict], Optional[str]]:
     """A shipped model's (config, weights) for its name or alias; anything else as given."""
-    if isinstance(model, str) and is_model_name(model) and _is_shipped_model_name(model):
+    if isinstance(model, str) and is_model_name(model) and is_shipped_model(model):
         config, shipped_weights = resolve_model(model)
         return config, weights or shipped_weights
     return model, weights

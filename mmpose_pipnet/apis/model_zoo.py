@@ -45,20 +45,26 @@ def config_path(name: str) -> str:
 
 def list_models() -> List[Dict]:
     """The metafile's models: dicts with ``Name``, ``Alias``, ``Config``, ``Weights``."""
-    return BaseInferencer._get_models_from_metafile(package_files_dir())
+    return list(BaseInferencer._get_models_from_metafile(package_files_dir()))
+
+
+def _names(model: Dict) -> List[str]:
+    """A metafile model's name and aliases."""
+    aliases = model.get('Alias', [])
+    return [model['Name']] + ([aliases] if isinstance(aliases, str) else list(aliases))
+
+
+def is_shipped_model(name: str) -> bool:
+    """Whether ``name`` is a shipped model's name or alias (case-insensitive)."""
+    return name.lower() in {n.lower() for model in list_models() for n in _names(model)}
 
 
 def resolve_model(name: str) -> Tuple[str, Optional[str]]:
     """(config file, weights file) of a shipped model given by name or alias
     (case-insensitive); a one-line error listing the known names otherwise."""
-    wanted = name.lower()
-    known = []
-    for model in list_models():
-        aliases = model.get('Alias', [])
-        aliases = [aliases] if isinstance(aliases, str) else list(aliases)
-        names = [model['Name']] + aliases
-        known += names
-        if wanted in (n.lower() for n in names):
+    models = list_models()
+    for model in models:
+        if name.lower() in (n.lower() for n in _names(model)):
             root = package_files_dir()
             weights = model.get('Weights')
             weights = osp.join(root, weights) if weights else None
@@ -66,7 +72,8 @@ def resolve_model(name: str) -> Tuple[str, Optional[str]]:
                 raise InputError(f'model {name!r}: its weights {model["Weights"]} are not in '
                                  f'this installation ({root})')
             return osp.join(root, model['Config']), weights
-    raise InputError(f'unknown model {name!r}; shipped models: {", ".join(known)}')
+    known = ', '.join(n for model in models for n in _names(model))
+    raise InputError(f'unknown model {name!r}; shipped models: {known}')
 
 
 def is_model_name(name: str) -> bool:
