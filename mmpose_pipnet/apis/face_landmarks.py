@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Union
 import numpy as np
 from mmpose.apis import inference_topdown, init_model
 
+from .face_alignment import align_faces
 from .face_detection import FaceDetector
 from .head_pose import NUM_POINTS, estimate_head_pose
 from .model_zoo import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
@@ -35,6 +36,7 @@ class Faces:
 
     ``head_pose`` (N, 3) yaw, pitch, roll in degrees is computed from the keypoints (68
     iBUG points; :mod:`.head_pose`), so smoothed video landmarks give a smoothed pose.
+    :meth:`aligned_crops` cuts the faces out of their image, aligned (:mod:`.face_alignment`).
     """
     boxes: np.ndarray
     box_scores: np.ndarray
@@ -50,6 +52,25 @@ class Faces:
         if self.keypoints.shape[1:] != (NUM_POINTS, 2):
             return None
         return estimate_head_pose(self.keypoints)
+
+    def aligned_crops(self, image: np.ndarray, size: int = 112,
+                      template: str = 'arcface') -> np.ndarray:
+        """(N, size, size, 3) uint8 crops of the faces, aligned by a 5-point similarity
+        (eye centres, nose tip, mouth corners of the 68 points) onto ``template``
+        (``'arcface'``: InsightFace's 112 px template, scaled for other sizes); see
+        :mod:`.face_alignment`.
+
+        Args:
+            image: the (H, W, 3) uint8 image these faces were found in (``Faces`` holds
+                no image: it is a light result record, and a tracked video's faces
+                would otherwise keep every frame alive); the crops keep its channel order
+            size: crop side, pixels
+            template: the 5-point template's name
+
+        Raises:
+            InputError: landmarks that are not 68 iBUG points, an unknown template
+        """
+        return align_faces(image, self.keypoints, size, template)[0]
 
     def to_list(self) -> List[Dict]:
         """JSON-ready: one dict per face (bbox, bbox_score, keypoints, keypoint_scores, and

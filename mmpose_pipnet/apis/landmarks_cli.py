@@ -2,7 +2,8 @@
 
 With no input it runs the bundled model on matplotlib's grace_hopper.jpg. Faces come from
 the offline YuNet detector, or from --bbox. Videos and webcams are tracked and smoothed
-(One Euro filter). Writes <name>_landmarks.jpg|mp4 and <name>_landmarks.json to --out-dir.
+(One Euro filter). Writes <name>_landmarks.jpg|mp4 and <name>_landmarks.json to --out-dir,
+and with --aligned-crops DIR (images) each face's 112 px ArcFace-aligned crop.
   pipnet-landmarks photo.jpg [--bbox X1 Y1 X2 Y2]   pipnet-landmarks photos/
   pipnet-landmarks clip.mp4 --beta 2     pipnet-landmarks --input 0 --show
 """
@@ -48,6 +49,9 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument('--bbox', type=float, nargs=4, action='append',
                         metavar=('X1', 'Y1', 'X2', 'Y2'),
                         help='a face box, image pixels (repeatable; one image)')
+    parser.add_argument('--aligned-crops', metavar='DIR',
+                        help='also write each face aligned (ArcFace, 112 px) to '
+                             'DIR/<name>_face<i>.png (images)')
     parser.add_argument('--device', default='cpu', metavar='DEV', help='cpu, cuda:0, ...')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
                         metavar='B', help='pytorch, or onnxruntime (exported once)')
@@ -92,16 +96,22 @@ def folder_images(folder: str) -> List[str]:
 
 
 def landmark_image(landmarker: FaceLandmarker, path: str, out_dir: str,
-                   boxes: Optional[List] = None) -> int:
-    """Write <stem>_landmarks.jpg and .json of one image; returns the number of faces."""
+                   boxes: Optional[List] = None, crops_dir: Optional[str] = None) -> int:
+    """Write <stem>_landmarks.jpg and .json of one image, and with ``crops_dir`` each
+    face's aligned crop as ``<crops_dir>/<stem>_face<i>.png`` (``i``: its index in the
+    json's ``faces``, from 0); returns the number of faces."""
     import cv2
     from .drawing import draw_faces
     image = read_image(path)
     faces = landmarker.landmarks(image, boxes) if boxes else landmarker(image)
-    out = osp.join(out_dir, f'{osp.splitext(osp.basename(path))[0]}_landmarks')
+    stem = osp.splitext(osp.basename(path))[0]
+    out = osp.join(out_dir, f'{stem}_landmarks')
     cv2.imwrite(out + '.jpg', draw_faces(image, faces))
     with open(out + '.json', 'w') as f:
         json.dump(dict(image=path, faces=faces.to_list()), f)
+    if crops_dir is not None:
+        for index, crop in enumerate(faces.aligned_crops(image)):
+            cv2.imwrite(osp.join(crops_dir, f'{stem}_face{index}.png'), crop)
     return len(faces)
 
 
@@ -113,6 +123,9 @@ def run(args: argparse.Namespace) -> None:
     is_video = webcam or source.lower().endswith(VIDEO_EXTS)
     if args.bbox and (is_video or folder):
         raise InputError('--bbox is for one image (videos are tracked)')
+    if args.aligned_crops and is_video:
+        raise InputError('--aligned-crops is for images and folders of images, not videos '
+                         'or webcams')
     images = folder_images(source) if folder else None
     if not (is_video or folder):
         read_image(source)  # a clear error before the model loads
@@ -126,7 +139,13 @@ def run(args: argparse.Namespace) -> None:
         onnx_file = exported_onnx(landmarker.config, landmarker.checkpoint)
         landmarker = FaceLandmarker(model, args.checkpoint, args.detector, args.device,
                                     onnx_file)
+    if args.aligned_crops and landmarker.num_keypoints != 68:
+        raise InputError(f'--aligned-crops needs a 68-point model; {model} predicts '
+                         f'{landmarker.num_keypoints} points')
     os.makedirs(args.out_dir, exist_ok=True)
+    if args.aligned_crops:
+        os.makedirs(args.aligned_crops, exist_ok=True)
+    crops = f', and <name>_face<i>.png to {args.aligned_crops}' if args.aligned_crops else ''
     if is_video:
         stem = f'webcam{source}' if webcam else osp.splitext(osp.basename(source))[0]
         out = osp.join(args.out_dir, f'{stem}_landmarks')
@@ -142,17 +161,19 @@ def run(args: argparse.Namespace) -> None:
         faces, failed = 0, []
         for path in tqdm(images, desc='images'):
             try:
-                faces += landmark_image(landmarker, path, args.out_dir)
+                faces += landmark_image(landmarker, path, args.out_dir,
+                                        crops_dir=args.aligned_crops)
             except (InputError, FileNotFoundError, ValueError) as error:
                 failed.append(f'{error}')
         print(f'{len(images) - len(failed)} image(s), {faces} face(s); wrote '
-              f'<name>_landmarks.jpg/.json to {args.out_dir}')
+              f'<name>_landmarks.jpg/.json to {args.out_dir}{crops}')
         if failed:
             print(f'{len(failed)} image(s) could not be read:\n  ' + '\n  '.join(failed))
     else:
-        count = landmark_image(landmarker, source, args.out_dir, args.bbox)
+        count = landmark_image(landmarker, source, args.out_dir, args.bbox,
+                               args.aligned_crops)
         out = osp.join(args.out_dir, f'{osp.splitext(osp.basename(source))[0]}_landmarks')
-        print(f'{count} face(s); wrote {out}.jpg and {out}.json')
+        print(f'{count} face(s); wrote {out}.jpg and {out}.json{crops}')
 
 
 def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
