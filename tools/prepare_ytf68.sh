@@ -7,12 +7,17 @@
 # unlabelled frames of people not held out) and, for the STC experiment, 15% of the training
 # part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json),
 # and all labelled faces, train.csv + val.csv (data/ytf68_all/all.csv -> ytf68_all.json) for
-# the shipped default model, and the STC pool (below).
+# the shipped default model, and the STC pool (below). With SFM_DIR (the Surrey Face Model
+# files of the eos project; needs eos-py, in requirements/tests.txt), also the synthetic
+# turned faces (tools/dataset_converters/synthesize_turned_faces.py, deterministic):
+# data/ytf68_turned_held_out (the held-out people at |yaw| 30, 45, 60: evaluation only),
+# data/ytf68_turned_person_train and data/ytf68_turned_all (one view of each training face,
+# |yaw| 25-65, pitch +-10).
 # Idempotent.
-#   bash tools/prepare_ytf68.sh YTF68_DIR
+#   bash tools/prepare_ytf68.sh YTF68_DIR [SFM_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 1 ] || { echo "usage: bash tools/prepare_ytf68.sh YTF68_DIR (the folder with train.csv, val.csv, images/)" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: bash tools/prepare_ytf68.sh YTF68_DIR [SFM_DIR] (the folder with train.csv, val.csv, images/; the Surrey Face Model's)" >&2; exit 2; }
 SRC=$(realpath "$1")
 for f in train.csv val.csv images; do
   [ -e "$SRC/$f" ] || { echo "prepare_ytf68: $SRC/$f not found (expected the ytf68 folder)" >&2; exit 1; }
@@ -66,4 +71,20 @@ for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
       --image-root data/ytf68/images --out "$out"
   fi
 done
+if [ $# -eq 2 ]; then
+  SYN="$PY tools/dataset_converters/synthesize_turned_faces.py"
+  SFM=$(realpath "$2")
+  turned() {  # turned SOURCE_JSON OUT_DIR TOOL_ARGS...: remade when the source is newer
+    local src=$1 out=$2; shift 2
+    if [ ! -s "$out/$(basename "$src")" ] || [ "$out/$(basename "$src")" -ot "$src" ]; then
+      rm -rf "$out"
+      $SYN "$src" data/ytf68/images "$SFM" "$out" "$@"
+    fi
+  }
+  turned data/ytf68_coco/ytf68_person_held_out.json data/ytf68_turned_held_out --yaws 30 45 60
+  turned data/ytf68_coco/ytf68_person_train.json data/ytf68_turned_person_train \
+    --views 1 --yaw-range 25 65 --pitch-range -10 10
+  turned data/ytf68_coco/ytf68_all.json data/ytf68_turned_all \
+    --views 1 --yaw-range 25 65 --pitch-range -10 10
+fi
 echo "[prepare_ytf68] data/ytf68 -> $SRC; annotations in data/ytf68_coco/"

@@ -133,7 +133,21 @@ class SurreyFaceModel:
         self.triangles = np.asarray(shape.get_shape_model().get_triangle_list(), np.int64)
         nose_tip = mean[114]  # iBUG point 31 (0-based 30) in eos's ibug_to_sfm.txt
         angle = np.degrees(np.arctan2(mean[:, 1] - nose_tip[1], mean[:, 0] - nose_tip[0]))
-        self.sectors = _sectors(angle, SECTOR_ANGLES, SECTOR_HALF_WIDTH)
+        # The frontal jaw outline: eos's model contour (the vertices its contour fitting
+        # matches jaw points 1-8 and 10-17 to) and the chin (vertex 33, iBUG point 9).
+        with open(path('sfm_model_contours.json')) as f:
+            contour = json.load(f)['model_contour']
+        outline = np.array(contour['right_contour'] + [33] + contour['left_contour'])
+        sector_outline = outline[np.argmin(np.abs(
+            (angle[outline][None] - SECTOR_ANGLES[:, None] + 180.0) % 360.0 - 180.0), 1)]
+        radius = np.linalg.norm(mean[:, :2] - nose_tip[:2], axis=1)
+        self.sector_outline = sector_outline
+        # a sector's silhouette candidates: its vertices inside the frontal outline and in
+        # front of it (the surface between the outline and the face's middle)
+        self.sectors = [members[(radius[members] <= radius[o] + 1e-6) &
+                                (mean[members, 2] >= mean[o, 2])]
+                        for members, o in zip(_sectors(angle, SECTOR_ANGLES,
+                                                       SECTOR_HALF_WIDTH), sector_outline)]
         self.sector_directions = np.stack(
             [np.cos(np.radians(SECTOR_ANGLES)), np.sin(np.radians(SECTOR_ANGLES)),
              np.zeros(len(SECTOR_ANGLES))], -1)
@@ -223,19 +237,18 @@ def surface_points(fit: FaceFit, points: np.ndarray, triangle_map: np.ndarray,
 def jaw_vertices(model: SurreyFaceModel, fit: FaceFit, rotation: np.ndarray,
                  centre: np.ndarray) -> np.ndarray:
     """The visible jaw outline along every sector (S,) vertex indices, seen with
-    ``rotation``: the silhouette (the vertex of the sector farthest out in the image along
-    the sector's direction) where it lies in front of the sector's frontal outline vertex
-    (the side turning away), else that outline vertex (the side turning to the camera,
-    whose 3D jaw line stays visible)."""
+    ``rotation``: the sector's frontal outline vertex (eos's model contour) unless a vertex
+    of the surface in front of it lies farther out in the image along the sector's
+    direction (the side turning away: the outline marches onto the silhouette); on the
+    side turning to the camera the 3D jaw line stays visible and is kept."""
     xy, _ = fit.project(rotation, centre)
-    vertices = fit.vertices
     direction = (model.sector_directions @ rotation.T)[:, :2] * np.array([1.0, -1.0])
-    chosen = np.empty(len(model.sectors), np.int64)
+    chosen = model.sector_outline.copy()
     for s, members in enumerate(model.sectors):
-        radial = vertices[members, :2] @ model.sector_directions[s, :2]
-        outline = members[np.argmax(radial)]
-        silhouette = members[np.argmax(xy[members] @ direction[s])]
-        chosen[s] = silhouette if vertices[silhouette, 2] > vertices[outline, 2] else outline
+        if len(members):
+            farthest = members[np.argmax(xy[members] @ direction[s])]
+            if xy[farthest] @ direction[s] > xy[chosen[s]] @ direction[s]:
+                chosen[s] = farthest
     return chosen
 
 
@@ -267,11 +280,16 @@ def turn_face(model: SurreyFaceModel, image: np.ndarray, points: np.ndarray,
     rotation = fit.turned(yaw_turn, pitch_turn)
     source_xy, source_depth = fit.project()
     target_xy, target_depth = fit.project(rotation, centre)
-    source_map, _ = rasterize(source_xy, source_depth, triangles, height, width)
+    source_map, source_bary = rasterize(source_xy, source_depth, triangles, height, width)
     target_map, target_bary = rasterize(target_xy, target_depth, triangles, height, width)
-    # A triangle shows its own texture in the source where the source's z-buffer keeps it.
+    # A triangle shows its own texture in the source where the source's z-buffer keeps it,
+    # or, too thin to own a pixel there, where no surface lies in front of its corners.
     seen = np.zeros(len(triangles), bool)
     seen[source_map[source_map >= 0]] = True
+    source_z = (source_bary * source_depth[triangles[np.maximum(source_map, 0)]]).sum(2)
+    corner = np.clip(np.round(source_xy).astype(np.int64), 0, [width - 1, height - 1])
+    front = np.where(source_map >= 0, source_z, -np.inf)[corner[:, 1], corner[:, 0]]
+    seen |= (source_depth >= front - 2.0)[triangles].all(1)
     face = target_map >= 0
     textured = face & seen[np.maximum(target_map, 0)]
     source_of = (target_bary[..., None] * source_xy[triangles[np.maximum(target_map, 0)]]).sum(2)
@@ -320,24 +338,37 @@ def _ordered_nearest(distance: np.ndarray) -> np.ndarray:
 
 def _extend_displacement(displacement: np.ndarray, known: np.ndarray,
                          scale: float) -> np.ndarray:
-    """Displacements (H, W, 2) to the source, known on the textured face pixels, extended
-    over the rest of the image by normalised Gaussian averaging (so face pixels whose source
-    was hidden, the hair, neck and background move with the nearby face) and faded to zero
-    about a face width away; blended into the known region over a few pixels. The map
-    stays continuous across the face's rim, so no pasted edge is left for a model to
-    learn."""
+    """Displacements (H, W, 2) to the source, exact on the ``known`` (textured face)
+    pixels and extended over the rest of the image: just outside the textured face they
+    continue its nearest pixel's, then turn (over a band of a twelfth of the face width)
+    into a coarse average that fades to zero about a face width away. Face pixels whose
+    source was hidden, the hair, neck and background move with the nearby face; the
+    rendered face keeps its edge where the mesh puts it (where the jaw points are), and the
+    map stays continuous across it, so no pasted edge is left for a model to learn."""
     face_width = 150.0 * scale  # the model's face is about 150 units wide
-    sigma = max(face_width / 6.0, 1.0)
-    weight = known.astype(np.float64)
-    density = cv2.GaussianBlur(weight, (0, 0), sigma)
-    extended = np.stack([cv2.GaussianBlur(displacement[..., i] * weight, (0, 0), sigma)
-                         for i in range(2)], -1)
-    extended /= np.maximum(density, 1e-6)[..., None]
-    extended *= np.clip(density / 0.25, 0.0, 1.0)[..., None]
     band = max(face_width / 12.0, 1.0)
-    depth_inside = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 5)
-    blend = np.clip(depth_inside / band, 0.0, 1.0)[..., None]
-    return blend * np.where(known[..., None], displacement, 0.0) + (1 - blend) * extended
+    weight = known.astype(np.float64)
+
+    def averaged(sigma: float) -> Tuple[np.ndarray, np.ndarray]:
+        density = cv2.GaussianBlur(weight, (0, 0), sigma)
+        mean = np.stack([cv2.GaussianBlur(displacement[..., i] * weight, (0, 0), sigma)
+                         for i in range(2)], -1)
+        return mean / np.maximum(density, 1e-6)[..., None], density
+
+    far, density = averaged(max(face_width / 6.0, 1.0))
+    far *= np.clip(density / 0.25, 0.0, 1.0)[..., None]
+    if not known.any():
+        return far
+    # each pixel's nearest textured pixel (OpenCV labels the zero pixels in raster order)
+    outside, label = cv2.distanceTransformWithLabels(
+        (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    nearest = np.flatnonzero(known.reshape(-1))[label.reshape(-1) - 1]
+    near = displacement.reshape(-1, 2)[nearest].reshape(displacement.shape)
+    near = cv2.GaussianBlur(near, (0, 0), 1.0) * ~known[..., None] + \
+        displacement * known[..., None]
+    rim = (1 - np.clip(outside / band, 0.0, 1.0))[..., None]
+    extended = rim * near + (1 - rim) * far
+    return np.where(known[..., None], displacement, extended)
 
 
 def main() -> None:
