@@ -7,14 +7,14 @@ again by 1.25 (``GetBBoxCenterScale``). Each annotation carries ``bbox`` [x, y, 
 """
 import csv
 import glob
-import json
-import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
+
+from ..utils.files import dump_json_atomically
 
 
 def landmark_annotation(points: np.ndarray, image_id: int, box_scale: float = 1.0) -> Dict:
@@ -35,12 +35,8 @@ def write_coco(images: List[Dict], annotations: List[Dict], out_file: str) -> No
     file, and a crash while writing leaves the previous file (if any) in place."""
     categories = [dict(id=1, name='face', supercategory='person', keypoints=[],
                        skeleton=[])]
-    if osp.dirname(out_file):
-        os.makedirs(osp.dirname(out_file), exist_ok=True)
-    tmp_file = f'{out_file}.tmp{os.getpid()}'
-    with open(tmp_file, 'w') as f:
-        json.dump(dict(images=images, annotations=annotations, categories=categories), f)
-    os.replace(tmp_file, out_file)
+    dump_json_atomically(dict(images=images, annotations=annotations,
+                              categories=categories), out_file)
 
 
 def _image_entry(image_root: str, file_name: str, image_id: int) -> Dict:

@@ -23,13 +23,12 @@ It maps MMPose's WFLW flip pairs onto its 300W flip pairs (checked in the tests)
 mirrored WFLW face converts to the mirrored iBUG face.
 """
 import json
-import os
-import os.path as osp
 from typing import Dict
 
 import numpy as np
 
 from ..utils.errors import InputError
+from ..utils.files import dump_json_atomically
 
 #: ``WFLW98_TO_IBUG68[j]`` is the WFLW index of iBUG point ``j`` (68 entries).
 WFLW98_TO_IBUG68 = np.array([
@@ -78,8 +77,9 @@ def wflw98_annotation_to_ibug68(ann: Dict) -> Dict:
     if len(kpts) != 98 * 3:
         raise InputError(f'annotation {ann.get("id")}: expected 98 * 3 keypoint values '
                          f'(x, y, v), got {len(kpts)}')
-    kpts68 = [kpts[3 * i + c] for i in WFLW98_TO_IBUG68.tolist() for c in range(3)]
-    return dict(ann, keypoints=kpts68, num_keypoints=sum(v > 0 for v in kpts68[2::3]))
+    kpts68 = np.asarray(kpts).reshape(98, 3)[WFLW98_TO_IBUG68]
+    return dict(ann, keypoints=kpts68.reshape(-1).tolist(),
+                num_keypoints=int((kpts68[:, 2] > 0).sum()))
 
 
 def wflw98_json_to_ibug68(in_file: str, out_file: str) -> int:
@@ -96,10 +96,5 @@ def wflw98_json_to_ibug68(in_file: str, out_file: str) -> int:
         annotations = [wflw98_annotation_to_ibug68(ann) for ann in coco['annotations']]
     except InputError as error:
         raise InputError(f'{in_file}: {error}') from None
-    if osp.dirname(out_file):
-        os.makedirs(osp.dirname(out_file), exist_ok=True)
-    tmp_file = f'{out_file}.tmp{os.getpid()}'
-    with open(tmp_file, 'w') as f:
-        json.dump(dict(coco, annotations=annotations), f)
-    os.replace(tmp_file, out_file)
+    dump_json_atomically(dict(coco, annotations=annotations), out_file)
     return len(annotations)

@@ -2,7 +2,6 @@
 as an MMEngine training loop."""
 import copy
 import json
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -18,6 +17,7 @@ from tqdm import tqdm
 from ..datasets.pseudo_labels import (STC_TASK_POOLS, LabelledAndPseudoLabelled,
                                       STCTaskDataset, pseudo_label_nme, write_pseudo_labels)
 from ..utils.errors import InputError
+from ..utils.files import dump_json_atomically
 
 #: PIPNet's STC curriculum: the score map max-pooled twice (2x2 on the 8x8 grid), then once
 #: (4x4), then the full task three times.
@@ -273,8 +273,5 @@ class STCTrainLoop(EpochBasedTrainLoop):
             record.update(pseudo_label_nme(self.pseudo_label_file(round_idx),
                                            self.pool_ann_file, self.pool_norm_indices))
         rounds.append(record)
-        os.makedirs(self.stc_dir, exist_ok=True)
-        tmp_file = f'{self.rounds_file()}.tmp'
-        with open(tmp_file, 'w') as f:
-            json.dump(sorted(rounds, key=lambda r: r['round']), f, indent=1)
-        os.replace(tmp_file, self.rounds_file())
+        dump_json_atomically(sorted(rounds, key=lambda r: r['round']), self.rounds_file(),
+                             indent=1)

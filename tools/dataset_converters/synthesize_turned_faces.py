@@ -73,14 +73,16 @@ class FaceFit:
     translation: np.ndarray
 
     def project(self, rotation: Optional[np.ndarray] = None,
-                centre: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
+                centre: Optional[np.ndarray] = None,
+                points: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Image positions (V, 2) in pixels and depths (V,) (towards the viewer, model units)
-        of the vertices, seen with ``rotation`` (default: the fitted one) about the model
-        point ``centre`` (3,), which keeps its fitted image position."""
+        of the vertices (or of model ``points`` (V, 3)), seen with ``rotation`` (default:
+        the fitted one) about the model point ``centre`` (3,), which keeps its fitted image
+        position."""
         if rotation is None:
             rotation, centre = self.rotation, np.zeros(3)
-        anchor = self._image_of(self.rotation, centre)
-        camera = (self.vertices - centre) @ rotation.T
+        anchor = self._image_of(centre)
+        camera = ((self.vertices if points is None else points) - centre) @ rotation.T
         xy = self.scale * camera[:, :2] * np.array([1.0, -1.0]) + anchor
         return xy, camera[:, 2]
 
@@ -96,8 +98,9 @@ class FaceFit:
         rotation = rotation_matrix(yaw + yaw_turn, pitch + pitch_turn, roll)[0]
         return _GL_TO_CV @ rotation @ _GL_TO_CV
 
-    def _image_of(self, rotation: np.ndarray, point: np.ndarray) -> np.ndarray:
-        camera = rotation @ point
+    def _image_of(self, point: np.ndarray) -> np.ndarray:
+        """Image position (2,) of the model ``point`` (3,) in the fitted view."""
+        camera = self.rotation @ point
         return self.scale * camera[:2] * np.array([1.0, -1.0]) + self.translation
 
 
@@ -221,17 +224,26 @@ def surface_points(fit: FaceFit, points: np.ndarray, triangle_map: np.ndarray,
     at each point's pixel (or the nearest covered pixel), with the point's barycentric
     coordinates in it (so the 3D point projects back exactly onto the image point)."""
     xy, _ = fit.project()
-    covered = np.argwhere(triangle_map >= 0)  # (M, 2) rows, cols
-    if not len(covered):
+    covered = triangle_map >= 0
+    if not covered.any():
         raise InputError('synthesize_turned_faces: the fitted face covers no pixel')
-    pixel = np.round(points[:, ::-1]).astype(np.int64)
-    nearest = covered[np.argmin(((covered[None] - pixel[:, None]) ** 2).sum(-1), 1)]
-    face = triangles[triangle_map[nearest[:, 0], nearest[:, 1]]]  # (P, 3)
+    height, width = covered.shape
+    col, row = np.clip(np.round(points).astype(np.int64), 0, [width - 1, height - 1]).T
+    nearest = nearest_pixel(covered)[row * width + col]
+    face = triangles[triangle_map.reshape(-1)[nearest]]  # (P, 3)
     a, b, c = xy[face[:, 0]], xy[face[:, 1]], xy[face[:, 2]]
     matrix = np.stack([b - a, c - a], -1)  # (P, 2, 2)
     w = np.linalg.solve(matrix, (points - a)[..., None])[..., 0]
     bary = np.stack([1 - w.sum(1), w[:, 0], w[:, 1]], -1)
     return (bary[..., None] * fit.vertices[face]).sum(1)
+
+
+def nearest_pixel(mask: np.ndarray) -> np.ndarray:
+    """(H * W,) flat index of each pixel's nearest ``True`` pixel of ``mask`` (H, W)
+    (Euclidean; OpenCV labels the zero pixels of its input in raster order)."""
+    _, label = cv2.distanceTransformWithLabels((~mask).astype(np.uint8), cv2.DIST_L2, 5,
+                                               labelType=cv2.DIST_LABEL_PIXEL)
+    return np.flatnonzero(mask.reshape(-1))[label.reshape(-1) - 1]
 
 
 def jaw_vertices(model: SurreyFaceModel, fit: FaceFit, rotation: np.ndarray,
@@ -256,14 +268,12 @@ def jaw_vertices(model: SurreyFaceModel, fit: FaceFit, rotation: np.ndarray,
 class TurnedView:
     """A rendered view: ``image`` (H, W, 3) uint8, ``points`` (68, 2) image pixels, the
     ``face_mask`` (H, W) bool of pixels rendered from the mesh, ``source_xy`` (H, W, 2)
-    the source pixel each pixel was sampled at, the angles turned (degrees) and the
-    fraction of face pixels whose source was hidden (filled as background)."""
+    the source pixel each pixel was sampled at, and the fraction of face pixels whose
+    source was hidden (filled from the nearby face)."""
     image: np.ndarray
     points: np.ndarray
     face_mask: np.ndarray
     source_xy: np.ndarray
-    yaw_turn: float
-    pitch_turn: float
     hidden_fraction: float
 
 
@@ -301,12 +311,11 @@ def turn_face(model: SurreyFaceModel, image: np.ndarray, points: np.ndarray,
 
     new_points = np.empty_like(points, dtype=np.float64)
     inner = surface_points(fit, points[INNER], source_map, triangles)
-    new_points[INNER] = fit.__class__(inner, fit.rotation, fit.scale,
-                                      fit.translation).project(rotation, centre)[0]
+    new_points[INNER] = fit.project(rotation, centre, inner)[0]
     new_points[JAW] = _turn_jaw(model, fit, points[JAW], rotation, centre, source_xy,
                                 target_xy)
     hidden = float((face & ~textured).sum() / max(face.sum(), 1))
-    return TurnedView(rendered, new_points, face, maps, yaw_turn, pitch_turn, hidden)
+    return TurnedView(rendered, new_points, face, maps, hidden)
 
 
 def _turn_jaw(model: SurreyFaceModel, fit: FaceFit, jaw: np.ndarray, rotation: np.ndarray,
@@ -359,13 +368,9 @@ def _extend_displacement(displacement: np.ndarray, known: np.ndarray,
     far *= np.clip(density / 0.25, 0.0, 1.0)[..., None]
     if not known.any():
         return far
-    # each pixel's nearest textured pixel (OpenCV labels the zero pixels in raster order)
-    outside, label = cv2.distanceTransformWithLabels(
-        (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
-    nearest = np.flatnonzero(known.reshape(-1))[label.reshape(-1) - 1]
-    near = displacement.reshape(-1, 2)[nearest].reshape(displacement.shape)
-    near = cv2.GaussianBlur(near, (0, 0), 1.0) * ~known[..., None] + \
-        displacement * known[..., None]
+    near = displacement.reshape(-1, 2)[nearest_pixel(known)].reshape(displacement.shape)
+    near = cv2.GaussianBlur(near, (0, 0), 1.0)  # soften the nearest-pixel map's creases
+    outside = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 5)
     rim = (1 - np.clip(outside / band, 0.0, 1.0))[..., None]
     extended = rim * near + (1 - rim) * far
     return np.where(known[..., None], displacement, extended)
