@@ -310,22 +310,40 @@ def test_distributed_pseudo_labels_are_gathered_in_order(tmp_path):
                                    atol=2e-3)
 
 
-def test_stc_report_table_and_errors(tmp_path):
+def test_stc_report_table_bootstrap_and_errors(tmp_path):
     from conftest import load_tool
     report = load_tool('analysis/stc_report.py')
-    markdown_table, stc_rows = report.markdown_table, report.stc_rows
     from mmpose_pipnet.utils import InputError
-    rows = [dict(label='supervised only', metrics={'a/held.json': dict(
+    rows = [dict(label='supervised', metrics={'a/held.json': dict(
         NME=0.0512, **{'FR@0.1': 0.004, 'AUC@0.1': 0.4871})}),
-        dict(label='STC round 1 (cls3)', pseudo_labelled_faces=1026, metrics={
-            'a/held.json': dict(NME=0.04, **{'FR@0.1': 0.0, 'AUC@0.1': 0.6})})]
-    assert markdown_table(rows, ['a/held.json']).splitlines() == [
-        '| model | pseudo-labelled faces | held NME (%) | held FR@0.1 (%) | held AUC@0.1 |',
-        '|---|---|---|---|---|',
-        '| supervised only | 0 | 5.12 | 0.40 | 0.4871 |',
-        '| STC round 1 (cls3) | 1026 | 4.00 | 0.00 | 0.6000 |']
+        dict(label='STC round 1 (cls3)', arm='STC', round=1, pseudo_labelled_faces=1026,
+             pseudo_label_nme=0.0511, metrics={
+                 'a/held.json': dict(NME=0.04, **{'FR@0.1': 0.0, 'AUC@0.1': 0.6})},
+             vs=dict(diff=-1.12, low=-1.5, high=-0.75, better_people=60, people=70,
+                     baseline='supervised'))]
+    assert report.markdown_table(rows, ['a/held.json']).splitlines() == [
+        '| model | pseudo-labelled faces | pseudo-label NME (%) | held NME (%) | '
+        'held FR@0.1 (%) | held AUC@0.1 | held vs supervised (points, 95% over people) '
+        '| people better |',
+        '|---|---|---|---|---|---|---|---|',
+        '| supervised | 0 | - | 5.12 | 0.40 | 0.4871 | - | - |',
+        '| STC round 1 (cls3) | 1026 | 5.11 | 4.00 | 0.00 | 0.6000 | -1.12 (-1.50..-0.75) '
+        '| 60 of 70 |']
+    report.plot_rounds(rows, ['a/held.json'], str(tmp_path / 'rounds.png'))
+    assert (tmp_path / 'rounds.png').stat().st_size > 1000
+    # Two people: A 0.06 -> 0.05 on both faces, B unchanged; the mean over the 3 faces
+    # falls 0.667 points; resampled people give AA -1.0, AB -0.667, BB 0.
+    change = report.person_bootstrap(np.array([0.05, 0.05, 0.04]),
+                                     np.array([0.06, 0.06, 0.04]), ['A', 'A', 'B'])
+    assert change['diff'] == pytest.approx(-2 / 3)
+    assert (change['low'], change['high']) == (pytest.approx(-1.0), pytest.approx(0.0))
+    assert (change['better_people'], change['people']) == (1, 2)
     with pytest.raises(InputError, match='rounds.json not found'):
-        stc_rows(f'{CONFIGS}/stc/ytf68_mbv2_stc.py', str(tmp_path), ['x.json'])
+        report.stc_rows(f'{CONFIGS}/stc/ytf68_mbv2_stc.py', [('STC', str(tmp_path))],
+                        ['x.json'])
+    with pytest.raises(InputError, match='not a --baseline label'):
+        report.stc_rows(f'{CONFIGS}/stc/ytf68_mbv2_stc.py', [], ['x.json'],
+                        [('supervised', 'x.pth')], compare_to='oracle')
 
 
 def test_ytf68_stc_experiment_configs():
