@@ -81,14 +81,23 @@ class PIPNetONNXPredictor:
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Landmarks of the faces in ``boxes`` of a (H, W, 3) BGR uint8 image.
 
+        Args:
+            image: (H, W, 3) uint8 BGR pixels, H, W >= 1
+            boxes: (N, 4) x1, y1, x2, y2 (or (N, 5) with scores, ignored), image pixels
+
         Returns:
             tuple: keypoints (N, K, 2) float32 in image pixels and scores (N, K)
+
+        Raises:
+            ValueError: one line, for another image, or a box that is not finite, has no
+                area, lies outside the image or has a side over 10 image sides
         """
+        check_inputs(image, boxes)
         boxes = np.asarray(boxes, np.float64)
         if not boxes.size:
             return (np.zeros((0, self.num_keypoints, 2), np.float32),
                     np.zeros((0, self.num_keypoints), np.float32))
-        boxes = boxes.reshape(len(boxes), -1)[:, :4]
+        boxes = boxes.reshape(-1, boxes.shape[-1])[:, :4]  # (4,): one box
         matrices = self.crop_transforms(boxes)
         crops = np.stack([cv2.warpAffine(image, m, self.input_size, flags=cv2.INTER_LINEAR)
                           for m in matrices])
@@ -97,3 +106,36 @@ class PIPNetONNXPredictor:
         scale = matrices[:, 0, 0][:, None, None]
         keypoints = (keypoints - matrices[:, None, :, 2]) / scale
         return keypoints.astype(np.float32), scores.astype(np.float32)
+
+
+def check_inputs(image: np.ndarray, boxes: np.ndarray) -> None:
+    """Raise a one-line ``ValueError`` for a predictor input that is not a (H, W, 3) uint8
+    image with (N, 4) / (N, 5) finite boxes of positive size that overlap it, each side at
+    most 10 image sides (the checks of ``mmpose_pipnet.apis.face_landmarks.check_boxes``;
+    this module imports nothing of the package)."""
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
+            and image.dtype == np.uint8 and image.size):
+        raise ValueError(f'image: expected (H, W, 3) uint8 BGR pixels, got '
+                         f'{type(image).__name__} {getattr(image, "shape", "")} '
+                         f'{getattr(image, "dtype", "")}'.rstrip())
+    try:
+        boxes = np.asarray(boxes, np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f'boxes: expected numbers, got {boxes!r:.80}') from None
+    if not boxes.size:
+        return
+    boxes = boxes[None] if boxes.ndim == 1 else boxes
+    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
+        raise ValueError(f'boxes: expected (N, 4) or (N, 5) x1, y1, x2, y2[, score], got '
+                         f'shape {boxes.shape}')
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = boxes[:, :4].T
+    with np.errstate(invalid='ignore'):  # inf - inf: caught as not finite
+        bad = (~np.isfinite(boxes).all(1) | (x2 <= x1) | (y2 <= y1) | (x2 <= 0) |
+               (y2 <= 0) | (x1 >= width) | (y1 >= height) |
+               (np.maximum(x2 - x1, y2 - y1) > 10 * max(height, width)))
+    if bad.any():
+        index = int(np.argmax(bad))
+        raise ValueError(f'boxes[{index}] = {boxes[index].tolist()}: not a finite box of '
+                         f'positive size overlapping the {width} x {height} image, at most '
+                         f'10 image sides')

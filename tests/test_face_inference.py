@@ -3,6 +3,7 @@ interface) by alias, with no det_model or with the detector config, user boxes, 
 images; MMPose's own MMPoseInferencer with our files; FaceLandmarker and the image demo."""
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -150,6 +151,21 @@ def test_face_landmarker_matches_the_inferencer_and_mmposes_own():
         np.testing.assert_allclose(faces.keypoints, [p['keypoints'] for p in predictions],
                                    atol=1e-3)
     assert len(faces.to_list()) == 2
+
+
+def test_faces_json_has_short_numbers():
+    """float32 values as Python floats, pixels to 2 decimals, scores to 3: no
+    123.45600128173828 in the JSON."""
+    from mmpose_pipnet.apis import Faces
+    faces = Faces(np.array([[10.123456, 20.5, 30.255, 40]], np.float32),
+                  np.array([0.987654], np.float32), np.full((1, 98, 2), 123.456, np.float32),
+                  np.full((1, 98), 0.123456, np.float32))  # 98 points: no head pose
+    text = json.dumps(faces.to_list())
+    (face, ) = json.loads(text)
+    assert face['bbox'] == [10.12, 20.5, 30.25, 40.0] and face['bbox_score'] == 0.988
+    assert face['keypoints'][0] == [123.46, 123.46] and face['keypoint_scores'][0] == 0.123
+    assert len(face['keypoints']) == 98 and 'head_pose' not in face
+    assert max(len(decimals) for decimals in re.findall(r'\.(\d+)', text)) <= 3
 
 
 @pytest.mark.slow

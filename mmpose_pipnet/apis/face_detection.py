@@ -16,7 +16,13 @@ maps a detector's raw box to that square with three numbers fitted on ytf68 trai
 :class:`OfflineFaceDetector` wraps one network and its calibration as an MMDetection
 detector, so ``DetInferencer``, ``init_detector``/``inference_detector`` and
 ``MMPoseInferencer(det_model=...)`` use it like any detector (label 0 = face).
+
+Large images: a network sees the image shrunk to its ``max_side``, where a small face
+becomes too small to find. :class:`FaceDetector` then also runs it on overlapping tiles
+of finer pyramid levels, so that faces of ``min_face`` pixels or more are found in an
+image of any size, and merges the detections (:func:`suppress_overlaps`).
 """
+import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -29,8 +35,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
+from ..utils.errors import InputError
 
-def shrink_for_detection(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, float]:
+
+def shrink_for_detection(image: np.ndarray, max_side: float) -> Tuple[np.ndarray, float]:
     """Shrink so that the longer side is at most ``max_side`` pixels.
 
     Returns the image (unchanged if small enough) and its scale (new pixels per pixel).
@@ -40,6 +48,57 @@ def shrink_for_detection(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, 
         return image, 1.0
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def check_bgr_image(image: np.ndarray) -> None:
+    """Raise a one-line :class:`InputError` unless ``image`` is a (H, W, 3) uint8 array
+    with H, W >= 1."""
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
+            and image.dtype == np.uint8 and image.size):
+        raise InputError(f'expected a (H, W, 3) BGR image of uint8 with H, W >= 1, got '
+                         f'{type(image).__name__} {getattr(image, "shape", "")} '
+                         f'{getattr(image, "dtype", "")}'.rstrip())
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> np.ndarray:
+    """(T,) int starts of tiles of side ``tile`` covering ``length`` pixels, evenly spread,
+    neighbours overlapping by at least ``overlap`` pixels (one tile if it fits)."""
+    if length <= tile:
+        return np.zeros(1, int)
+    count = int(np.ceil((length - tile) / (tile - overlap))) + 1
+    return np.linspace(0, length - tile, count).round().astype(int)
+
+
+def suppress_overlaps(boxes: np.ndarray, scores: np.ndarray,
+                      threshold: float = 0.5) -> np.ndarray:
+    """Greedy NMS by intersection over the smaller box (a face cut at a tile's edge lies
+    inside the whole face): indices of the kept boxes, best score first.
+
+    Args:
+        boxes: (N, 4) x1, y1, x2, y2, pixels
+        scores: (N,)
+        threshold: a box whose intersection with a better one exceeds this fraction of
+            the smaller of the two is dropped
+    """
+    order = np.argsort(-scores, kind='stable')
+    boxes = boxes[order]
+    area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), 1)
+    overlap = np.clip(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) -
+                      np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0, None).prod(-1)
+    overlap = overlap > threshold * np.maximum(np.minimum(area[:, None], area[None]), 1e-6)
+    keep = np.ones(len(boxes), bool)
+    for i in range(len(boxes)):  # greedy: each kept box removes the worse ones it covers
+        if keep[i]:
+            keep[i + 1:] &= ~overlap[i, i + 1:]
+    return order[keep]
+
+
+# libfacedetection loads its weights into global buffers on its first call, unguarded
+# (`if (!param_initialized) { init_parameters(); param_initialized = true; }`): threads
+# making their first calls together would rewrite the buffers that another one reads.
+# Each YuNetFace makes one call under this lock when it is built; later calls only read
+# the buffers (and allocate their own), so any number of threads may share a YuNetFace.
+YUNET_FIRST_CALL = threading.Lock()
 
 
 @MODELS.register_module()
@@ -53,10 +112,15 @@ class YuNetFace:
         score_thr: keep faces scoring above this, in [0, 1]
         max_side: longer image side the network sees at most (pixels)
     """
+    # smallest face side (pixels of the network's input) found reliably: grace_hopper.jpg
+    # shrunk until YuNet missed her face found it at 14 px (score 0.74), not at 10 px
+    smallest_face = 20
 
     def __init__(self, score_thr: float = 0.5, max_side: int = 640) -> None:
         from yuface.yuface import detect  # the compiled network (the package's wrapper
         # casts boxes to uint16, wrapping faces that cross the image's top or left edge)
+        with YUNET_FIRST_CALL:  # see YUNET_FIRST_CALL: after this call, it is thread-safe
+            detect(np.zeros((32, 32, 3), np.uint8))
         self._detect = detect
         self.score_thr = score_thr
         self.max_side = max_side
@@ -96,10 +160,20 @@ class HaarCascadeFace:
         self.cascade = cv2.CascadeClassifier(path)
         if self.cascade.empty():
             raise FileNotFoundError(f'OpenCV Haar cascade {path} could not be loaded')
+        # OpenCV's CascadeClassifier keeps the image pyramid of the running detection in
+        # the object: two threads detecting at once fail its assertions ('0 <= scaleIdx')
+        # or mix their images, so its calls take turns
+        self.lock = threading.Lock()
         self.min_size = min_size
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.max_side = max_side
+
+    @property
+    def smallest_face(self) -> int:
+        """Smallest face side found in an image the cascade sees unshrunk, pixels: its
+        24-pixel window, or ``min_size``."""
+        return max(24, self.min_size)
 
     def __call__(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Raw face boxes (N, 4) float32 x1, y1, x2, y2 and scores (N,) (all 1), largest
@@ -107,9 +181,10 @@ class HaarCascadeFace:
         resized, scale = shrink_for_detection(image, self.max_side)
         gray = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY) if resized.ndim == 3 else resized
         min_size = max(1, round(self.min_size * scale))
-        faces = self.cascade.detectMultiScale(
-            gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-            minSize=(min_size, min_size))
+        with self.lock:
+            faces = self.cascade.detectMultiScale(
+                gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+                minSize=(min_size, min_size))
         faces = np.asarray(faces, np.float32).reshape(-1, 4) / scale
         faces = faces[np.argsort(-faces[:, 2] * faces[:, 3], kind='stable')]
         boxes = np.concatenate([faces[:, :2], faces[:, :2] + faces[:, 2:]], 1)
@@ -206,16 +281,31 @@ class FaceBoxCalibration:
 class FaceDetector:
     """A face network plus its calibration: BGR image -> calibrated boxes and scores.
 
+    The network sees the image shrunk to its ``max_side``, so in an image of longer side
+    L it finds faces of ``smallest_face * L / max_side`` pixels or more. Where that is
+    above ``min_face``, it also runs on a pyramid of finer levels (scales doubling up to
+    ``smallest_face / min_face``), each cut into ``max_side`` tiles overlapping by
+    ``2.5 * smallest_face``; detections touching a tile's inner edge are dropped (the
+    face lies whole in the neighbouring tile, or is found one level coarser) and the rest
+    are merged by :func:`suppress_overlaps`. With YuNet (``max_side=640``) and
+    ``min_face=100``, images up to 3200 px are detected in one run as before, a
+    4000 x 3000 photo in 1 + 2 runs, a 12000 x 9000 image in 1 + 18 (about 8 s on 2 busy
+    CPU cores).
+
     Args:
         network: config of a network above (``dict(type='YuNetFace', ...)``)
         box_calibration: :class:`FaceBoxCalibration` arguments; ``None`` keeps raw boxes
+        min_face: face side (image pixels) found in an image of any size; ``None``: one
+            run on the shrunk image only
     """
 
-    def __init__(self, network: Dict, box_calibration: Optional[Dict] = None) -> None:
+    def __init__(self, network: Dict, box_calibration: Optional[Dict] = None,
+                 min_face: Optional[float] = 100.0) -> None:
         with DefaultScope.overwrite_default_scope('mmdet'):  # whatever scope is current
             self.network = MODELS.build(network)
         self.calibration = (FaceBoxCalibration(**box_calibration)
                             if box_calibration is not None else None)
+        self.min_face = min_face
 
     @classmethod
     def from_config(cls, config: str, calibrated: bool = True) -> 'FaceDetector':
@@ -227,6 +317,61 @@ class FaceDetector:
                              f'{model.get("type")!r}')
         return cls(model.backbone, model.get('box_calibration') if calibrated else None)
 
+    def pyramid_scales(self, shape: Tuple[int, ...]) -> np.ndarray:
+        """(L,) scales (level pixels per image pixel) of the tiled levels for an image of
+        this shape, coarse to fine; empty where the one shrunk run finds ``min_face``."""
+        if self.min_face is None:
+            return np.zeros(0)
+        coarse = min(1.0, self.network.max_side / max(shape[:2]))
+        fine = min(1.0, self.network.smallest_face / self.min_face)
+        if fine <= coarse:
+            return np.zeros(0)
+        scales = coarse * 2.0 ** np.arange(1, int(np.ceil(np.log2(fine / coarse))) + 1)
+        return np.minimum(scales, fine)
+
+    def detect_tiles(self, level: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Raw boxes (N, 4) in ``level``'s pixels and scores (N,) of one pyramid level,
+        from its tiles; boxes touching a tile's inner edge are dropped."""
+        side, smallest = self.network.max_side, self.network.smallest_face
+        # faces this level must find are under 2 * smallest (the coarser level, at half
+        # the scale, finds the larger ones): with this overlap each lies in some tile at
+        # least ``margin`` from its inner edges
+        margin = smallest / 4
+        overlap = int(np.ceil(2 * smallest + 2 * margin))
+        ys, xs = (tile_starts(length, side, overlap) for length in level.shape[:2])
+        origins = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)  # (T, 2) x, y
+        found = [self.network(np.ascontiguousarray(level[y:y + side, x:x + side]))
+                 for x, y in origins]
+        counts = [len(scores) for _, scores in found]
+        boxes = np.concatenate([boxes for boxes, _ in found]).reshape(-1, 4)
+        scores = np.concatenate([scores for _, scores in found])
+        lo = np.repeat(origins, counts, 0).astype(np.float32)  # (N, 2) tile corners
+        size = np.array(level.shape[1::-1])
+        hi = np.minimum(lo + side, size)
+        boxes = boxes + np.tile(lo, 2)
+        cut = ((boxes[:, :2] < lo + margin) & (lo > 0)) | \
+              ((boxes[:, 2:] > hi - margin) & (hi < size))
+        keep = ~cut.any(1)
+        return boxes[keep], scores[keep]
+
+    def detect_raw(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Raw network boxes (N, 4) x1, y1, x2, y2 in image pixels and scores (N,), best
+        first: one run on the shrunk image, and the tiled pyramid where it is needed."""
+        scales = self.pyramid_scales(image.shape)
+        if not len(scales):
+            return self.network(image)
+        finest, fine = shrink_for_detection(image, max(image.shape[:2]) * scales[-1])
+        runs = [self.network(finest)]  # the network shrinks it to its max_side
+        for scale in scales:
+            level = finest if scale == scales[-1] else shrink_for_detection(
+                finest, max(image.shape[:2]) * scale)[0]
+            boxes, scores = self.detect_tiles(level)
+            runs.append((boxes * fine / scale, scores))
+        boxes = np.concatenate([boxes for boxes, _ in runs]) / fine
+        scores = np.concatenate([scores for _, scores in runs])
+        keep = suppress_overlaps(boxes, scores)
+        return boxes[keep].astype(np.float32), scores[keep].astype(np.float32)
+
     def __call__(self, image: np.ndarray,
                  max_side: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Faces of a (H, W, 3) BGR uint8 image: boxes (N, 4) x1, y1, x2, y2 in image
@@ -234,14 +379,16 @@ class FaceDetector:
 
         ``max_side``: shrink the image first so that its longer side is at most this many
         pixels (faster, misses faces that become too small; the network's own
-        ``max_side`` still applies).
+        ``max_side`` and the pyramid then apply to the shrunk image).
+
+        Raises:
+            InputError: not a (H, W, 3) uint8 image
         """
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f'face detection expects a (H, W, 3) BGR image, got '
-                             f'{getattr(image, "shape", type(image))}')
+        check_bgr_image(image)
         image, scale = shrink_for_detection(image, max_side) if max_side else (image, 1.0)
-        boxes, scores = self.network(np.ascontiguousarray(image, np.uint8))
-        boxes = boxes / scale
+        boxes, scores = self.detect_raw(np.ascontiguousarray(image))
+        keep = (boxes[:, 2:] > boxes[:, :2]).all(1)  # a network's empty box is no face
+        boxes, scores = boxes[keep] / scale, scores[keep]
         if self.calibration is not None and len(boxes):
             boxes = self.calibration(boxes)
         return boxes, scores

@@ -22,7 +22,6 @@ modified: ``mmpose.apis.MMPoseInferencer`` keeps MMPose's behaviour in the same 
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import mmcv
 import numpy as np
 from mmengine.config import Config
 from mmengine.structures import InstanceData
@@ -30,7 +29,8 @@ from mmpose.apis.inferencers import MMPoseInferencer, Pose2DInferencer
 from mmpose.evaluation.functional import nms
 from mmpose.structures import PoseDataSample
 
-from ..utils.errors import InputError
+from .face_detection import check_bgr_image
+from .face_landmarks import check_boxes, read_image
 from .model_zoo import (DEFAULT_FACE_DETECTOR, DEFAULT_MODEL, is_model_name,
                         is_shipped_model, resolve_model)
 
@@ -52,19 +52,6 @@ def is_pipnet_config(model: Union[str, Dict, None]) -> bool:
         model = Config.fromfile(model)
     head = (model or {}).get('model', {}).get('head') or {}
     return head.get('type') == 'PIPHead'
-
-
-def _user_boxes(bboxes) -> np.ndarray:
-    """(N, 5) boxes x1, y1, x2, y2, score from the user's (N, 4) / (N, 5) / (4,) boxes."""
-    boxes = np.asarray(bboxes, np.float32)
-    if boxes.ndim == 1:
-        boxes = boxes[None]
-    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
-        raise InputError(f'bboxes: expected (N, 4) or (N, 5) boxes x1, y1, x2, y2[, score] '
-                         f'per input, got shape {boxes.shape}')
-    if boxes.shape[1] == 4:
-        boxes = np.concatenate([boxes, np.ones((len(boxes), 1), np.float32)], 1)
-    return boxes
 
 
 class PIPNetPose2DInferencer(Pose2DInferencer):
@@ -96,18 +83,30 @@ class PIPNetPose2DInferencer(Pose2DInferencer):
                           nms_thr: float = 0.3,
                           bboxes: Union[List, np.ndarray] = ()) -> List[Dict]:
         """One pipeline output per face: the user's boxes, else the detector's; none
-        where neither gives a face."""
+        where neither gives a face.
+
+        An image file is read once, by :func:`~.face_landmarks.read_image` (as
+        ``FaceLandmarker`` reads it: the EXIF orientation applied for every format), for
+        the detector and the pose pipeline alike.
+
+        Raises:
+            InputError: an unreadable image, an array that is not (H, W, 3) uint8 BGR, or
+                a user box that is not finite, has no area, lies outside the image or is
+                far larger than it (:func:`~.face_landmarks.check_boxes`)
+        """
         if isinstance(input, str):
-            data_info = dict(img_path=input)
+            image = read_image(input)
+            data_info = dict(img=image, img_path=input)
         else:
+            check_bgr_image(input)
+            image = input
             data_info = dict(img=input, img_path=f'{index}.jpg'.rjust(10, '0'))
         data_info.update(self.model.dataset_meta)
         if len(bboxes):
-            boxes = _user_boxes(bboxes)
+            boxes = check_boxes(bboxes, image.shape, 'bboxes')
         elif self.detector is not None:
-            boxes = self._detect(input, bbox_thr, nms_thr)
+            boxes = self._detect(image, bbox_thr, nms_thr)
         else:  # det_model='whole_image'
-            image = mmcv.imread(input) if isinstance(input, str) else input
             boxes = np.array([[0, 0, image.shape[1], image.shape[0], 1]], np.float32)
         return [self.pipeline(dict(data_info, bbox=box[None, :4], bbox_score=box[4:5]))
                 for box in boxes]

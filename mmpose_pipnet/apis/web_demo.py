@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import cv2
 import numpy as np
 
+from ..datasets.transforms.loading import decode_image
 from ..utils.errors import InputError
 from .drawing import draw_faces
 from .face_landmarks import FaceLandmarker
@@ -69,14 +70,19 @@ def check_upload_size(size: int) -> None:
                          f'{MAX_UPLOAD_BYTES // 2**20} MB')
 
 
-def decode_upload(data: bytes) -> np.ndarray:
-    """The BGR image of an uploaded file's bytes, or an :class:`InputError` in one line."""
-    check_upload_size(len(data))
-    check_image_pixels(data)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError('not an image OpenCV can read (JPEG, PNG, WebP, BMP, TIFF, ...)')
-    return image
+def decode_upload(data: bytes, name: str) -> np.ndarray:
+    """The BGR image of an uploaded file's bytes, as a viewer shows it (read as
+    ``FaceLandmarker`` reads files: :func:`decode_image`, EXIF orientation applied).
+
+    Raises:
+        InputError: one line starting with ``name``: empty, too large, or not an image
+    """
+    try:
+        check_upload_size(len(data))
+        check_image_pixels(data)
+    except InputError as error:
+        raise InputError(f'{name}: {error}') from None
+    return decode_image(data, name)
 
 
 class WebDemo:
@@ -99,7 +105,7 @@ class WebDemo:
         """The landmarks of an uploaded image file: ``image`` (its name), ``width``,
         ``height``, ``faces`` (:meth:`Faces.to_list`) and ``drawn``, the image with
         :func:`draw_faces` as a JPEG data URL."""
-        image = decode_upload(data)
+        image = decode_upload(data, name)
         with self.lock:
             faces = self.landmarker(image)
         _, jpeg = cv2.imencode('.jpg', draw_faces(image, faces), [cv2.IMWRITE_JPEG_QUALITY, 90])
@@ -139,13 +145,16 @@ class DemoHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         name = parse_qs(url.query).get('name', ['upload'])[0]
         try:
-            data = self.read_body()
+            try:
+                data = self.read_body()
+            except InputError as error:  # the upload's own errors name it (decode_upload)
+                raise InputError(f'{name}: {error}') from None
             if url.path != LANDMARKS_ROUTE:
                 self.send_json(HTTPStatus.NOT_FOUND, dict(error=f'no endpoint {url.path}'))
                 return
             result = self.server.demo.analyse(data, name)
         except InputError as error:
-            self.send_json(HTTPStatus.BAD_REQUEST, dict(error=f'{name}: {error}'))
+            self.send_json(HTTPStatus.BAD_REQUEST, dict(error=f'{error}'))
         except Exception as error:
             # the server's own fault: one line for the page, the traceback on its console
             traceback.print_exc()
