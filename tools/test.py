@@ -13,6 +13,10 @@ import mmengine
 from mmengine.config import Config, DictAction
 from mmpose_pipnet.engine import build_runner
 from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils.files import WriteError, atomic_path
+
+#: --out formats (mmengine.dump's, by the file's extension)
+OUT_FORMATS = ('json', 'yaml', 'yml', 'pkl', 'pickle')
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +42,10 @@ def parse_args() -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command line into the config (as MMPose's tools/test.py)."""
+    out_format = osp.splitext(args.out)[1][1:] if args.out else None
+    if args.out is not None and out_format not in OUT_FORMATS:
+        raise InputError(f'--out {args.out}: expected a .{", .".join(OUT_FORMATS[:-1])} or '
+                         f'.{OUT_FORMATS[-1]} file')
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     if args.work_dir is not None:
@@ -72,10 +80,12 @@ def main() -> None:
     try:
         cfg = merge_args(Config.fromfile(args.config), args)
         metrics = build_runner(cfg).test()
-    except InputError as error:  # a mistake in the data or config: one line, no traceback
+        if args.out:  # atomically: a failed write leaves an earlier file whole
+            with atomic_path(args.out) as tmp_file:
+                mmengine.dump(metrics, tmp_file, file_format=osp.splitext(args.out)[1][1:])
+    # a mistake in the data or config, or a file the disk refused: one line, no traceback
+    except (InputError, WriteError) as error:
         raise SystemExit(f'test: {error}')
-    if args.out:
-        mmengine.dump(metrics, args.out)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ import mmpose_pipnet  # noqa: F401  (registration)
 from mmengine.config import Config, DictAction
 from mmpose_pipnet.engine import build_runner
 from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils.files import WriteError
 from _malloc import tune_glibc_malloc  # tools/_malloc.py (tools/ is on sys.path)
 
 
@@ -65,7 +66,9 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     try:
         build_runner(cfg).train()
-    except InputError as error:  # a mistake in the data or config: one line, no traceback
+    # a mistake in the data or config, or a checkpoint the disk refused: one line naming
+    # the file, no traceback
+    except (InputError, WriteError) as error:
         raise SystemExit(f'train: {error}')
 
 

@@ -3,21 +3,25 @@
 With no input it runs the bundled model on matplotlib's grace_hopper.jpg. Faces come from
 the offline YuNet detector, or from --bbox. Videos and webcams are tracked and smoothed
 (One Euro filter). Writes <name>_landmarks.jpg|mp4 and <name>_landmarks.json to --out-dir,
-and with --aligned-crops DIR (images) each face's 112 px ArcFace-aligned crop.
+and with --aligned-crops DIR (images) each face's 112 px ArcFace-aligned crop. A folder
+also gives <folder>_landmarks.jsonl, one line per image written as it is done, so --resume
+continues a killed run; under torchrun the folder is split across the processes.
   pipnet-landmarks photo.jpg [--bbox X1 Y1 X2 Y2]   pipnet-landmarks photos/
   pipnet-landmarks clip.mp4 --beta 2     pipnet-landmarks --input 0 --show
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional, Set, TextIO, Tuple
 
 from tqdm import tqdm
 
 from ..utils.errors import InputError
-from .face_landmarks import FaceLandmarker, read_image
+from ..utils.files import WriteError, atomic_path, dump_json_atomically, write_failure
+from .face_landmarks import FaceLandmarker, Faces, read_image
 from .face_tracking import FaceTracker
 from .model_zoo import DEFAULT_FACE_DETECTOR, DEFAULT_MODEL
 
@@ -55,6 +59,9 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu', metavar='DEV', help='cpu, cuda:0, ...')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
                         metavar='B', help='pytorch, or onnxruntime (exported once)')
+    parser.add_argument('--resume', action='store_true',
+                        help='folder: skip the images already in <folder>_landmarks.jsonl '
+                             '(continue a killed run)')
     video = parser.add_argument_group('video and webcam')
     video.add_argument('--redetect-interval', type=int, default=10, metavar='N',
                        help='detect every N frames (and when a face is lost)')
@@ -96,10 +103,10 @@ def folder_images(folder: str) -> List[str]:
 
 
 def landmark_image(landmarker: FaceLandmarker, path: str, out_dir: str,
-                   boxes: Optional[List] = None, crops_dir: Optional[str] = None) -> int:
-    """Write <stem>_landmarks.jpg and .json of one image, and with ``crops_dir`` each
-    face's aligned crop as ``<crops_dir>/<stem>_face<i>.png`` (``i``: its index in the
-    json's ``faces``, from 0); returns the number of faces."""
+                   boxes: Optional[List] = None, crops_dir: Optional[str] = None) -> Faces:
+    """Write <stem>_landmarks.jpg and .json (atomically) of one image, and with
+    ``crops_dir`` each face's aligned crop as ``<crops_dir>/<stem>_face<i>.png`` (``i``:
+    its index in the json's ``faces``, from 0); returns its faces."""
     import cv2
     from .drawing import draw_faces
     image = read_image(path)
@@ -107,12 +114,145 @@ def landmark_image(landmarker: FaceLandmarker, path: str, out_dir: str,
     stem = osp.splitext(osp.basename(path))[0]
     out = osp.join(out_dir, f'{stem}_landmarks')
     cv2.imwrite(out + '.jpg', draw_faces(image, faces))
-    with open(out + '.json', 'w') as f:
-        json.dump(dict(image=path, faces=faces.to_list()), f)
+    dump_json_atomically(dict(image=path, faces=faces.to_list()), out + '.json')
     if crops_dir is not None:
         for index, crop in enumerate(faces.aligned_crops(image)):
             cv2.imwrite(osp.join(crops_dir, f'{stem}_face{index}.png'), crop)
-    return len(faces)
+    return faces
+
+
+def folder_results(out_dir: str, folder: str) -> str:
+    """``<out_dir>/<folder's name>_landmarks.jsonl``, a folder's results: one JSON record
+    per line and image, ``{"image": path, "faces": [...]}`` (as ``<name>_landmarks.json``)
+    or ``{"image": path, "error": "<one line>"}`` for a file that could not be read, in
+    the order of :func:`folder_images`."""
+    return osp.join(out_dir, f'{osp.basename(osp.abspath(folder))}_landmarks.jsonl')
+
+
+def read_records(path: str) -> Tuple[List[Dict], int]:
+    """The records of a JSON-lines results file ([] if there is none) and the length in
+    bytes of its complete lines: a last line without its newline (a run killed while
+    writing it) is left out.
+
+    Raises:
+        InputError: a complete line that is not such a record (another file)
+    """
+    if not osp.isfile(path):
+        return [], 0
+    with open(path, 'rb') as f:
+        data = f.read()
+    complete = data.rfind(b'\n') + 1
+    records = []
+    for number, line in enumerate(data[:complete].splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get('image'), str):
+            raise InputError(f'{path}: line {number} is not a result record (JSON with '
+                             f'"image"); move the file away or run without --resume')
+        records.append(record)
+    return records, complete
+
+
+def open_results(path: str, resume: bool) -> TextIO:
+    """``path`` opened to append records: emptied, or (``resume``) cut after its last
+    complete line."""
+    results = open(path, 'a' if resume else 'w')
+    if resume:
+        results.truncate(read_records(path)[1])
+    return results
+
+
+def distributed_rank() -> Tuple[int, int]:
+    """(rank, world size) of this process: under torchrun (``WORLD_SIZE`` > 1) the gloo
+    process group is started here (rank 0's merge waits on it), else (0, 1)."""
+    import torch.distributed as dist
+    if int(os.environ.get('WORLD_SIZE', 1)) <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    return dist.get_rank(), dist.get_world_size()
+
+
+def merge_results(images: List[str], out_file: str, part_files: List[str]) -> List[Dict]:
+    """The records of ``out_file`` and the per-process ``part_files``, one per image in
+    the order of ``images`` (the first record of an image kept, records of other images
+    dropped), written back to ``out_file`` atomically; the part files are removed."""
+    by_image: Dict[str, Dict] = {}
+    for path in [out_file, *part_files]:
+        for record in read_records(path)[0]:
+            by_image.setdefault(record['image'], record)
+    records = [by_image[image] for image in images if image in by_image]
+    with atomic_path(out_file) as tmp_file, open(tmp_file, 'w') as f:
+        f.writelines(json.dumps(record) + '\n' for record in records)
+    for path in part_files:
+        os.remove(path)
+    return records
+
+
+def run_folder(landmarker: FaceLandmarker, images: List[str], out_file: str,
+               args: argparse.Namespace, rank: int, world: int) -> None:
+    """Landmarks of a folder's ``images``: each image's files, then its record appended
+    to a JSON-lines file and flushed (``out_file``, or ``out_file.part<rank>`` when
+    ``world`` > 1 processes share the folder: image i goes to rank i % world); files
+    that cannot be read are recorded as errors and skipped. With ``args.resume`` the
+    images already recorded (in ``out_file`` or any part file) are skipped. Rank 0 then
+    merges the records into ``out_file`` in image order and prints the summary.
+
+    Raises:
+        WriteError: a result file could not be written (disk full); what was done is
+            kept for ``--resume``
+    """
+    own_files = [f'{out_file}.part{r}' for r in range(world)] if world > 1 else [out_file]
+    own = own_files[rank]
+    existing = [out_file, *sorted(glob.glob(glob.escape(out_file) + '.part*'))]
+    done: Set[str] = set()
+    if args.resume:
+        done = {record['image'] for path in existing for record in read_records(path)[0]}
+        done &= set(images)
+    elif rank == 0:  # afresh: earlier results go, but for the files live ranks now empty
+        for path in existing:
+            if path not in own_files and osp.isfile(path):
+                os.remove(path)
+    shard = images[rank::world]
+    todo = [path for path in shard if path not in done]
+    with open_results(own, args.resume) as results, tqdm(
+            total=len(shard), initial=len(shard) - len(todo), desc='images',
+            disable=rank != 0) as bar:
+        for path in todo:
+            try:
+                record = dict(image=path, faces=landmark_image(
+                    landmarker, path, args.out_dir, crops_dir=args.aligned_crops).to_list())
+            except (InputError, FileNotFoundError, ValueError) as error:
+                record = dict(image=path, error=f'{error}')
+            except WriteError as error:
+                raise WriteError(f'{error}; the images done are in {own}: --resume '
+                                 f'continues') from error
+            try:
+                results.write(json.dumps(record) + '\n')
+                results.flush()
+            except OSError as error:
+                raise WriteError(f'{write_failure(own, error)}; the images done are kept: '
+                                 f'--resume continues') from error
+            bar.update()
+    if world > 1:  # every rank's records are written before rank 0 merges them
+        import torch.distributed as dist
+        dist.barrier()
+        dist.destroy_process_group()
+    if rank != 0:
+        return
+    records = merge_results(images, out_file,
+                            sorted(glob.glob(glob.escape(out_file) + '.part*')))
+    failed = [record['error'] for record in records if 'error' in record]
+    faces = sum(len(record.get('faces', ())) for record in records)
+    crops = f', <name>_face<i>.png to {args.aligned_crops}' if args.aligned_crops else ''
+    resumed = f' ({len(done)} done by an earlier run)' if done else ''
+    print(f'{len(records) - len(failed)} image(s), {faces} face(s){resumed}; wrote '
+          f'<name>_landmarks.jpg/.json to {args.out_dir}{crops} and one line per image '
+          f'to {out_file}')
+    if failed:
+        print(f'{len(failed)} image(s) could not be read:\n  ' + '\n  '.join(failed))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -126,6 +266,13 @@ def run(args: argparse.Namespace) -> None:
     if args.aligned_crops and is_video:
         raise InputError('--aligned-crops is for images and folders of images, not videos '
                          'or webcams')
+    if args.resume and not folder:
+        raise InputError('--resume is for folders (it continues a killed run from the '
+                         "folder's .jsonl)")
+    if not folder and int(os.environ.get('WORLD_SIZE', 1)) > 1:
+        raise InputError('under torchrun only a folder is split across processes; run an '
+                         'image or a video in one process')
+    rank, world = distributed_rank() if folder else (0, 1)
     images = folder_images(source) if folder else None
     if not (is_video or folder):
         read_image(source)  # a clear error before the model loads
@@ -134,10 +281,12 @@ def run(args: argparse.Namespace) -> None:
     model = args.config or args.model
     if model.endswith('.py') and args.checkpoint is None:
         raise InputError(f'--model {model}: a config file needs --checkpoint (its weights)')
-    landmarker = FaceLandmarker(model, args.checkpoint, args.detector, args.device)
+    device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}' if world > 1 and \
+        args.device.startswith('cuda') else args.device  # one GPU per process
+    landmarker = FaceLandmarker(model, args.checkpoint, args.detector, device)
     if args.backend == 'onnxruntime':
         onnx_file = exported_onnx(landmarker.config, landmarker.checkpoint)
-        landmarker = FaceLandmarker(model, args.checkpoint, args.detector, args.device,
+        landmarker = FaceLandmarker(model, args.checkpoint, args.detector, device,
                                     onnx_file)
     if args.aligned_crops and landmarker.num_keypoints != 68:
         raise InputError(f'--aligned-crops needs a 68-point model; {model} predicts '
@@ -158,20 +307,11 @@ def run(args: argparse.Namespace) -> None:
         print(f'{stats["frames"]} frames at {stats["fps"]:.1f} FPS, faces in '
               f'{stats["frames_with_faces"]}; wrote {out}.mp4 and {out}.json')
     elif folder:
-        faces, failed = 0, []
-        for path in tqdm(images, desc='images'):
-            try:
-                faces += landmark_image(landmarker, path, args.out_dir,
-                                        crops_dir=args.aligned_crops)
-            except (InputError, FileNotFoundError, ValueError) as error:
-                failed.append(f'{error}')
-        print(f'{len(images) - len(failed)} image(s), {faces} face(s); wrote '
-              f'<name>_landmarks.jpg/.json to {args.out_dir}{crops}')
-        if failed:
-            print(f'{len(failed)} image(s) could not be read:\n  ' + '\n  '.join(failed))
+        run_folder(landmarker, images, folder_results(args.out_dir, source), args, rank,
+                   world)
     else:
-        count = landmark_image(landmarker, source, args.out_dir, args.bbox,
-                               args.aligned_crops)
+        count = len(landmark_image(landmarker, source, args.out_dir, args.bbox,
+                                   args.aligned_crops))
         out = osp.join(args.out_dir, f'{osp.splitext(osp.basename(source))[0]}_landmarks')
         print(f'{count} face(s); wrote {out}.jpg and {out}.json{crops}')
 
@@ -185,5 +325,5 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     args.input = args.input or args.input_option
     try:
         run(args)
-    except (InputError, FileNotFoundError, ValueError) as error:
+    except (InputError, FileNotFoundError, ValueError, WriteError) as error:
         sys.exit(f'{parser.prog}: {error}')

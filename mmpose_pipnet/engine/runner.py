@@ -10,7 +10,11 @@ ask for it (``runner_type = 'PIPNetRunner'`` in the PIPNet configs; MMPose's and
    process needs to widen torch's allow-list for them.
 2. **Atomic checkpoint files.** MMEngine writes ``epoch_N.pth`` in place, so a run killed
    while saving left a truncated file. Local checkpoints are written to a temporary name
-   beside the target and renamed over it (atomic on POSIX).
+   beside the target and renamed over it (atomic on POSIX). A save that fails (disk
+   full: ``OSError``) removes the temporary file and raises :class:`WriteError` naming
+   the checkpoint, the cause and the checkpoint ``--resume`` would continue from;
+   MMEngine's ``CheckpointHook`` writes ``last_checkpoint`` only after a save succeeds,
+   so it still names that previous checkpoint.
 3. **Resume after a kill.** ``--resume`` reads ``work_dir/last_checkpoint``; a run killed
    while writing it left it empty (or naming a removed file), and MMEngine then fails.
    This runner falls back to the newest ``epoch_N.pth`` / ``iter_N.pth`` in the work dir
@@ -41,6 +45,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..utils.config_checks import check_data_files
+from ..utils.files import WriteError, write_failure
 
 #: Tags of the plain encodings of non-plain values in checkpoints.
 NDARRAY_TAG = '__numpy_ndarray__'
@@ -225,6 +230,12 @@ class PIPNetRunner(Runner):
             super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)
             if osp.exists(tmp_path):  # only the main process writes
                 os.replace(tmp_path, path)
+        except OSError as error:  # disk full, quota, read-only: what --resume still has
+            latest = find_latest_checkpoint(self.work_dir)
+            kept = (f'the previous checkpoint {latest} is intact and --resume continues '
+                    f'from it' if latest else 'there is no earlier checkpoint to resume '
+                    'from')
+            raise WriteError(f'{write_failure(path, error)}; {kept}') from error
         finally:
             if osp.exists(tmp_path):
                 os.remove(tmp_path)

@@ -1,7 +1,4 @@
 """NME (MMPose's) plus the failure rate and the area under the cumulative error curve."""
-import json
-import os
-import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -13,6 +10,7 @@ from scipy.integrate import simpson
 
 from ...apis.head_pose import NUM_POINTS, estimate_head_pose
 from ...utils.errors import InputError
+from ...utils.files import dump_json_atomically
 
 
 def failure_rate_and_auc(nmes: np.ndarray, threshold: float = 0.1,
@@ -153,9 +151,6 @@ class NMEFailureAUC(NME):
                                        (self.dataset_meta or {}).get('flip_indices')))
         if self.outfile_prefix:
             out = f'{self.outfile_prefix}.nme.json'
-            if osp.dirname(out):
-                os.makedirs(osp.dirname(out), exist_ok=True)
-            with open(out, 'w') as f:
-                json.dump(dict(metrics=metrics, nme=per_face.tolist()), f)
+            dump_json_atomically(dict(metrics=metrics, nme=per_face.tolist()), out)
             MMLogger.get_current_instance().info(f'per-face NMEs written to {out}')
         return metrics
