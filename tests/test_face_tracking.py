@@ -125,7 +125,7 @@ def test_unreadable_video_is_a_one_line_error(tmp_path):
                           str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert run.returncode != 0 and 'Traceback' not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == \
-        f'face_demo: {fake}: cannot be opened as a video'
+        f'face_demo: {fake}: cannot be opened as a video (not a video, or truncated)'
 
 
 @pytest.mark.slow

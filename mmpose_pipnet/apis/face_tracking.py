@@ -11,13 +11,21 @@ a quarter of the full-size time. Its boxes are matched to the tracks
 (:func:`~.face_detection.match_faces`), so a face keeps its id, unmatched detections
 start new tracks and tracks the detector no longer sees end. The landmarks of each track
 are smoothed with a One Euro filter.
+
+A frame of another size than the previous one (a stream whose resolution changes) ends
+every track: their boxes are in the old frame's pixels. The detector then runs on the
+whole new frame, as on the first.
+
+Memory and time per frame stay flat over any number of frames: the tracker keeps only
+the open tracks and their filters, and there are never more tracks than the faces the
+detector found at its last run (between runs tracks only end; ``tests/test_video_soak.py``).
 """
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .face_detection import landmark_square, match_faces
+from .face_detection import check_bgr_image, landmark_square, match_faces
 from .face_landmarks import FaceLandmarker, Faces
 from .smoothing import OneEuroFilter
 
@@ -71,6 +79,7 @@ class FaceTracker:
         self.min_redetect_face = min_redetect_face
         self._tracks: List[_Track] = []
         self._lost = True  # no face yet: detect on the whole frame
+        self._shape: Optional[Tuple[int, ...]] = None  # (H, W) of the previous frame
         self._next_id = 0
         self._frame = 0
         self.detector_runs = 0
@@ -97,7 +106,15 @@ class FaceTracker:
         self._tracks = tracks
 
     def __call__(self, frame: np.ndarray, timestamp: float) -> TrackedFaces:
-        """Landmarks of the faces in one BGR frame at ``timestamp`` seconds."""
+        """Landmarks of the faces in one (H, W, 3) BGR uint8 frame at ``timestamp``
+        seconds (increasing), in the frame's pixels.
+
+        Raises:
+            InputError: not such a frame (one line)
+        """
+        check_bgr_image(frame)
+        if frame.shape[:2] != self._shape:  # the first frame, or a new size
+            self._tracks, self._lost, self._shape = [], True, frame.shape[:2]
         if self._lost or self._frame % self.redetect_interval == 0:
             self._redetect(frame)
         self._frame += 1
