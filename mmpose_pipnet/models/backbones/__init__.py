@@ -1,0 +1,3 @@
+from .mobilenet_v2_trunk import MobileNetV2Trunk
+
+__all__ = ['MobileNetV2Trunk']
