@@ -26,7 +26,8 @@ def test_zoo_is_complete():
                 for b in ('res18', 'res50', 'res101', 'mbv2')}
     expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
     expected |= {'ytf68_mbv2.py', 'ytf68_recipe/stage1_person.py',
-                 'ytf68_recipe/stage2_person_noflip.py'}
+                 'ytf68_recipe/stage2_person_noflip.py', 'ytf68_lite.py',
+                 'ytf68_recipe/lite_stage1_person.py'}
     assert set(ZOO) == expected
 
 
