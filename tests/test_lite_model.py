@@ -19,8 +19,8 @@ from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
 from mmpose_pipnet.models import MobileNetV2Trunk
 from test_default_model import assert_test_tool_prints_figures
 
-interocular_nme = load_tool('analysis/_common.py').interocular_nme
-load_face_images = load_tool('analysis/_common.py').load_face_images
+_analysis = load_tool('analysis/_common.py')
+interocular_nme, load_face_images = _analysis.interocular_nme, _analysis.load_face_images
 
 LITE_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_lite.py')
 LITE_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_lite_ytf68.pth')
@@ -50,7 +50,8 @@ def test_the_trunk_drops_the_stages_it_does_not_output():
     missing, unexpected = trunk.load_state_dict(full.state_dict(), strict=False)
     assert missing == [] and {k.split('.')[0] for k in unexpected} == {'layer6', 'layer7',
                                                                         'conv2'}
-    trunk.eval(), full.eval()
+    trunk.eval()
+    full.eval()
     image = torch.rand(1, 3, 96, 96)
     with torch.no_grad():
         (ours, ), (theirs, ) = trunk(image), full(image)
