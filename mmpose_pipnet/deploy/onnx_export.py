@@ -95,7 +95,7 @@ def export_onnx(config: str, checkpoint: Optional[str], out_file: str,
     """
     import onnx
     model = init_model(config, checkpoint, device='cpu')
-    deploy = PIPNetDeployModel(model, raw_maps)
+    deploy = PIPNetDeployModel(model, raw_maps).eval()
     width, height = model.head.decoder.input_size
     example = torch.rand(batch_size, 3, height, width) * 255
     outputs = (['cls', 'off_x', 'off_y', 'nb_x', 'nb_y'] if raw_maps

@@ -1,6 +1,7 @@
 """Helpers shared by the scripts of tools/analysis (a module, not a command).
 
-- a still-face test clip (:func:`make_still_clip`): benchmark.py, video_jitter_fps.py
+- a still-face test clip (:func:`make_still_clip`, :func:`letterbox`): benchmark.py,
+  video_jitter_fps.py
 - face detectors on whole images with landmark ground truth (:func:`load_face_images`,
   :func:`evaluate_face_detector`): calibrate_face_detector.py, eval_face_detectors.py
 
@@ -25,12 +26,8 @@ from tqdm import tqdm
 from mmpose_pipnet.apis.face_detection import landmark_square, match_faces
 
 
-def make_still_clip(image: np.ndarray, path: str, frames: int = 100,
-                    size: Tuple[int, int] = (640, 480), noise_sigma: float = 4.0,
-                    fps: float = 25.0, seed: int = 0) -> str:
-    """Write an mp4 of ``image`` letterboxed into ``size`` (w, h), ``frames`` long, with
-    Gaussian pixel noise of ``noise_sigma`` grey levels drawn anew each frame (plus the
-    codec's own noise). Returns ``path``."""
+def letterbox(image: np.ndarray, size: Tuple[int, int] = (640, 480)) -> np.ndarray:
+    """``image`` shrunk or grown to fit ``size`` (w, h), centred on black (its aspect kept)."""
     width, height = size
     scale = min(width / image.shape[1], height / image.shape[0])
     resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
@@ -38,6 +35,16 @@ def make_still_clip(image: np.ndarray, path: str, frames: int = 100,
     canvas = np.zeros((height, width, 3), np.uint8)
     y0, x0 = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
     canvas[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
+    return canvas
+
+
+def make_still_clip(image: np.ndarray, path: str, frames: int = 100,
+                    size: Tuple[int, int] = (640, 480), noise_sigma: float = 4.0,
+                    fps: float = 25.0, seed: int = 0) -> str:
+    """Write an mp4 of ``image`` letterboxed into ``size`` (w, h), ``frames`` long, with
+    Gaussian pixel noise of ``noise_sigma`` grey levels drawn anew each frame (plus the
+    codec's own noise). Returns ``path``."""
+    canvas = letterbox(image, size)
     if osp.dirname(path):
         os.makedirs(osp.dirname(path), exist_ok=True)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
