@@ -23,7 +23,8 @@ with open(osp.join(here, 'mmpose_pipnet', 'version.py')) as f:
 #: Files copied into mmpose_pipnet/.mim/ of a wheel (globs relative to the repository).
 MIM_FILES = ['model-index.yml', 'configs/**/*.py', 'configs/**/*.yml', 'configs/**/*.md',
              'checkpoints/pipnet_mbv2_ytf68.pth', 'checkpoints/pipnet_mbv2_ytf68_person.pth',
-             'checkpoints/pipnet_lite_ytf68.pth']
+             'checkpoints/pipnet_lite_ytf68.pth', 'checkpoints/pipnet_mbv2_ytf68_int8.onnx',
+             'checkpoints/pipnet_lite_ytf68_int8.onnx']
 TORCHVISION_GUARD_PTH = 'zz_mmpose_pipnet_torchvision_guard.pth'
 
 

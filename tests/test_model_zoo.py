@@ -51,6 +51,7 @@ def test_unknown_names_and_mmpose_names():
     (['--model', 'nope'], "unknown model 'nope'; shipped models: "),
     (['--model', 'configs/pipnet/ytf68_mbv2.py'],
      '--model configs/pipnet/ytf68_mbv2.py: a config file needs --checkpoint'),
+    (['--precision', 'int8'], '--precision int8 is for --backend onnxruntime'),
 ])
 def test_cli_model_errors_are_one_line(tmp_path, args, message):
     run = subprocess.run([sys.executable, 'demo/face_demo.py', *args, '--out-dir',

@@ -12,9 +12,13 @@ import numpy as np
 import pytest
 
 from conftest import FACE_SAMPLES, REPO, YTF68, load_tool
-from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, FaceLandmarker, read_image
+from mmpose_pipnet.apis import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, FaceLandmarker,
+                                read_image, resolve_int8_onnx, resolve_model)
 from mmpose_pipnet.apis.face_detection import landmark_square
-from mmpose_pipnet.deploy import calibration_crops, export_onnx, quantize_onnx
+from mmpose_pipnet.apis.landmarks_cli import onnx_model_file
+from mmpose_pipnet.deploy import calibration_crops, cpu_features, export_onnx, quantize_onnx
+from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils.files import file_sha256
 
 load_face_images = load_tool('analysis/_common.py').load_face_images
 
@@ -168,3 +172,49 @@ def test_int8_calibrated_on_training_crops_near_fp32_on_real_faces(fp32_onnx, tm
         image, boxes = cv2.imread(im['path']), landmark_square(im['points'])
         assert (nme_vs(int8(image, boxes)[0], im['points']) <
                 nme_vs(fp32(image, boxes)[0], im['points']) + MAX_INT8_VS_FP32_NME).all()
+
+
+@pytest.mark.parametrize('name', ['pipnet-ytf68', 'lite'])
+def test_shipped_int8_graphs_hold_their_models_weights(name, tmp_path):
+    """The int8 graph in the metafile was made from the model's shipped weights (their
+    SHA-256 in its metadata: a retrained model with a stale int8 graph fails here) and
+    gives float32's landmarks within the stated NME."""
+    import onnx
+    from pipnet_onnxruntime import PIPNetONNXPredictor
+    config, weights = resolve_model(name)
+    int8_file = resolve_int8_onnx(name)
+    meta = {p.key: p.value for p in onnx.load(int8_file).metadata_props}
+    assert meta['precision'] == 'int8' and meta['calibration_crops'] == '200'
+    assert meta['weights_sha256'] == file_sha256(weights)
+    fp32 = PIPNetONNXPredictor(export_onnx(config, weights, str(tmp_path / 'fp32.onnx')))
+    image, box = grace_hopper()
+    assert nme_vs(PIPNetONNXPredictor(int8_file)(image, box)[0], fp32(image, box)[0]).max() \
+        < MAX_INT8_VS_FP32_NME
+    assert resolve_int8_onnx('pipnet-ytf68-person') is None  # none ships for it
+
+
+def test_onnxruntime_precision_follows_the_cpu(monkeypatch, tmp_path):
+    """``--backend onnxruntime``: the shipped int8 graph where the CPU has VNNI or AMX's
+    int8 tiles (auto) or when asked; float32 otherwise, and always for other weights."""
+    monkeypatch.setattr('mmpose_pipnet.apis.landmarks_cli.exported_onnx',
+                        lambda config, weights: f'fp32 of {osp.basename(weights)}')
+    config, weights = resolve_model('pipnet-ytf68')
+    int8, fp32 = resolve_int8_onnx('pipnet-ytf68'), f'fp32 of {osp.basename(weights)}'
+    cpus = dict(avx2_only=dict(avx2=True, vnni=False, amx_flags=[]),
+                vnni=dict(avx2=True, vnni=True, amx_flags=[]),
+                amx=dict(avx2=True, vnni=False, amx_flags=['amx_int8', 'amx_tile']),
+                unknown=dict(model='arm64', cores=2))
+    expected = dict(avx2_only=fp32, vnni=int8, amx=int8, unknown=fp32)
+    for cpu, info in cpus.items():
+        monkeypatch.setattr(cpu_features, 'cpu_info', lambda info=info: info)
+        assert onnx_model_file('pipnet-ytf68', config, weights, 'auto') == expected[cpu], cpu
+        assert onnx_model_file('pipnet-ytf68', config, weights, 'fp32') == fp32
+        assert onnx_model_file('pipnet', config, weights, 'int8') == int8
+    mine = tmp_path / 'mine.pth'
+    mine.write_bytes(open(weights, 'rb').read())
+    monkeypatch.setattr(cpu_features, 'cpu_info', lambda: cpus['vnni'])
+    assert onnx_model_file('pipnet-ytf68', config, str(mine), 'auto') == 'fp32 of mine.pth'
+    assert onnx_model_file(config, config, weights, 'auto') == fp32  # a config, not a name
+    with pytest.raises(InputError, match=r'^--precision int8: no int8 graph ships for '
+                                         r'pipnet-ytf68-person with .*export_onnx.py --int8'):
+        onnx_model_file('pipnet-ytf68-person', *resolve_model('pipnet-ytf68-person'), 'int8')

@@ -5,7 +5,6 @@ Example:
         checkpoints/pipnet_mbv2_ytf68.pth
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 from typing import Dict
@@ -13,6 +12,7 @@ from typing import Dict
 import torch
 from mmpose_pipnet.engine.runner import from_plain, to_lists
 from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils.files import file_sha256
 
 
 def publish_checkpoint(src: str, dst: str, half: bool = True,
@@ -50,15 +50,6 @@ def publish_checkpoint(src: str, dst: str, half: bool = True,
     return dict(tensors=len(state), bytes=osp.getsize(dst))
 
 
-def sha256_prefix(path: str, length: int = 8) -> str:
-    """The first ``length`` hex digits of a file's SHA-256 (release file names)."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()[:length]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='training checkpoint')
@@ -74,7 +65,7 @@ def main() -> None:
     except InputError as error:
         raise SystemExit(f'publish_model: {error}')
     print(f'{args.dst}: {info["tensors"]} tensors, {info["bytes"] / 1e6:.2f} MB, '
-          f'sha256 {sha256_prefix(args.dst)}')
+          f'sha256 {file_sha256(args.dst)[:8]}')
 
 
 if __name__ == '__main__':

@@ -4,7 +4,8 @@ from .face_landmarks import FaceLandmarker, Faces, read_image
 from .face_tracking import FaceTracker, TrackedFaces
 from .inferencer import PIPNetInferencer, PIPNetPose2DInferencer
 from .model_zoo import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_FACE_DETECTOR,
-                        DEFAULT_MODEL, config_path, list_models, resolve_model)
+                        DEFAULT_MODEL, config_path, list_models, resolve_int8_onnx,
+                        resolve_model)
 from .smoothing import OneEuroFilter
 
 __all__ = [
@@ -12,5 +13,5 @@ __all__ = [
     'FaceBoxCalibration', 'FaceDetector', 'FaceLandmarker', 'FaceTracker', 'Faces',
     'HaarCascadeFace', 'OfflineFaceDetector', 'OneEuroFilter', 'PIPNetInferencer',
     'PIPNetPose2DInferencer', 'TrackedFaces', 'YuNetFace', 'config_path', 'list_models',
-    'read_image', 'resolve_model'
+    'read_image', 'resolve_int8_onnx', 'resolve_model'
 ]

@@ -23,7 +23,8 @@ from ..utils.errors import InputError
 from ..utils.files import WriteError, atomic_path, dump_json_atomically, write_failure
 from .face_landmarks import FaceLandmarker, Faces, read_image
 from .face_tracking import FaceTracker
-from .model_zoo import DEFAULT_FACE_DETECTOR, DEFAULT_MODEL
+from .model_zoo import (DEFAULT_FACE_DETECTOR, DEFAULT_MODEL, is_model_name,
+                         resolve_int8_onnx, resolve_model)
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
@@ -59,6 +60,9 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu', metavar='DEV', help='cpu, cuda:0, ...')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
                         metavar='B', help='pytorch, or onnxruntime (exported once)')
+    parser.add_argument('--precision', choices=['auto', 'fp32', 'int8'], default='auto',
+                        metavar='P', help="onnxruntime: auto (the shipped int8 graph where "
+                        'the CPU has VNNI/AMX, else fp32), fp32 or int8')
     parser.add_argument('--resume', action='store_true',
                         help='folder: skip the images already in <folder>_landmarks.jsonl '
                              '(continue a killed run)')
@@ -91,6 +95,28 @@ def exported_onnx(config: str, checkpoint: str) -> str:
         print(f'exporting {checkpoint} to {onnx_file} (once)')
         export_onnx(config, checkpoint, onnx_file)
     return onnx_file
+
+
+def onnx_model_file(model: str, config: str, checkpoint: str, precision: str) -> str:
+    """The ONNX graph ``--backend onnxruntime`` runs: a shipped model's int8 graph
+    (:func:`~.model_zoo.resolve_int8_onnx`) for ``precision`` ``'int8'``, or for ``'auto'``
+    where the CPU has int8 dot products (:func:`~mmpose_pipnet.deploy.cpu_features.fast_int8`);
+    otherwise the float32 export of ``config`` + ``checkpoint`` (:func:`exported_onnx`).
+
+    Raises:
+        InputError: ``'int8'`` for weights without a shipped int8 graph
+    """
+    from ..deploy.cpu_features import cpu_info, fast_int8
+    int8_file = None
+    if is_model_name(model) and checkpoint == resolve_model(model)[1]:
+        int8_file = resolve_int8_onnx(model)  # made from these very weights
+    if precision == 'int8' and int8_file is None:
+        raise InputError(f'--precision int8: no int8 graph ships for {model} with '
+                         f'{checkpoint}; make one with tools/deploy/export_onnx.py --int8 and '
+                         'run it with FaceLandmarker(onnx_file=...)')
+    if int8_file and (precision == 'int8' or (precision == 'auto' and fast_int8(cpu_info()))):
+        return int8_file
+    return exported_onnx(config, checkpoint)
 
 
 def folder_images(folder: str) -> List[str]:
@@ -283,9 +309,13 @@ def run(args: argparse.Namespace) -> None:
         raise InputError(f'--model {model}: a config file needs --checkpoint (its weights)')
     device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}' if world > 1 and \
         args.device.startswith('cuda') else args.device  # one GPU per process
+    if args.backend != 'onnxruntime' and args.precision != 'auto':
+        raise InputError(f'--precision {args.precision} is for --backend onnxruntime')
     landmarker = FaceLandmarker(model, args.checkpoint, args.detector, device)
     if args.backend == 'onnxruntime':
-        onnx_file = exported_onnx(landmarker.config, landmarker.checkpoint)
+        onnx_file = onnx_model_file(model, landmarker.config, landmarker.checkpoint,
+                                    args.precision)
+        print(f'onnxruntime: {onnx_file}')
         landmarker = FaceLandmarker(model, args.checkpoint, args.detector, device,
                                     onnx_file)
     if args.aligned_crops and landmarker.num_keypoints != 68:

@@ -59,21 +59,42 @@ def is_shipped_model(name: str) -> bool:
     return name.lower() in {n.lower() for model in list_models() for n in _names(model)}
 
 
-def resolve_model(name: str) -> Tuple[str, Optional[str]]:
-    """(config file, weights file) of a shipped model given by name or alias
-    (case-insensitive); a one-line error listing the known names otherwise."""
+def _shipped_file(name: str, model: Dict, key: str) -> Optional[str]:
+    """The path of a metafile model's file field ``key`` in this installation (None
+    where the model has no such field); a one-line error where the file is missing."""
+    if not model.get(key):
+        return None
+    root = package_files_dir()
+    path = osp.join(root, model[key])
+    if not osp.isfile(path):
+        raise InputError(f'model {name!r}: its {key.lower()} file {model[key]} is not in this '
+                         f'installation ({root})')
+    return path
+
+
+def _find_model(name: str) -> Dict:
+    """A shipped model's metafile entry by name or alias (case-insensitive); a one-line
+    error listing the known names otherwise."""
     models = list_models()
     for model in models:
         if name.lower() in (n.lower() for n in _names(model)):
-            root = package_files_dir()
-            weights = model.get('Weights')
-            weights = osp.join(root, weights) if weights else None
-            if weights is not None and not osp.isfile(weights):
-                raise InputError(f'model {name!r}: its weights {model["Weights"]} are not in '
-                                 f'this installation ({root})')
-            return osp.join(root, model['Config']), weights
+            return model
     known = ', '.join(n for model in models for n in _names(model))
     raise InputError(f'unknown model {name!r}; shipped models: {known}')
+
+
+def resolve_model(name: str) -> Tuple[str, Optional[str]]:
+    """(config file, weights file) of a shipped model given by name or alias
+    (case-insensitive); a one-line error listing the known names otherwise."""
+    model = _find_model(name)
+    return osp.join(package_files_dir(), model['Config']), _shipped_file(name, model, 'Weights')
+
+
+def resolve_int8_onnx(name: str) -> Optional[str]:
+    """The int8 ONNX Runtime graph that ships with a model (metafile ``Int8 ONNX``: its
+    weights exported and quantised by ``tools/deploy/export_onnx.py --int8``), or None
+    where the model has none."""
+    return _shipped_file(name, _find_model(name), 'Int8 ONNX')
 
 
 def is_model_name(name: str) -> bool:

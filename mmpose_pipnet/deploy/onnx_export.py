@@ -10,7 +10,8 @@ maps ``cls, off_x, off_y, nb_x, nb_y`` instead. The batch axis is dynamic.
 
 The model's metadata (``metadata_props``) records what a runtime needs to make crops:
 ``input_size`` ("w,h"), ``bbox_padding`` (the pipeline's ``GetBBoxCenterScale``
-padding), ``num_keypoints``, ``outputs`` ("landmarks" or "raw_maps").
+padding), ``num_keypoints``, ``outputs`` ("landmarks" or "raw_maps") and, where weights
+were given, ``weights_sha256`` (the checkpoint file's SHA-256: which weights the graph holds).
 """
 import os
 import os.path as osp
@@ -19,6 +20,8 @@ from typing import Optional, Tuple
 import torch
 from mmpose.apis import init_model
 from torch import Tensor, nn
+
+from ..utils.files import file_sha256
 
 
 class PIPNetDeployModel(nn.Module):
@@ -111,6 +114,8 @@ def export_onnx(config: str, checkpoint: Optional[str], out_file: str,
     meta = dict(input_size=f'{width},{height}', bbox_padding=str(_bbox_padding(model.cfg)),
                 num_keypoints=str(model.head.num_keypoints),
                 outputs='raw_maps' if raw_maps else 'landmarks')
+    if checkpoint is not None:
+        meta['weights_sha256'] = file_sha256(checkpoint)
     for key, value in meta.items():
         proto.metadata_props.add(key=key, value=value)
     onnx.save(proto, out_file)

@@ -1,5 +1,7 @@
-"""Writing result files so that a crash or a full disk never leaves half of one."""
+"""Writing result files so that a crash or a full disk never leaves half of one; file
+digests."""
 import contextlib
+import hashlib
 import json
 import os
 import os.path as osp
@@ -54,3 +56,12 @@ def dump_json_atomically(data: Any, out_file: str, **dump_kwargs: Any) -> None:
     """
     with atomic_path(out_file) as tmp_file, open(tmp_file, 'w') as f:
         json.dump(data, f, **dump_kwargs)
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's bytes, 64 hex digits."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()

@@ -52,6 +52,7 @@ from mmpose_pipnet.utils.errors import InputError
 from mmpose_pipnet.apis.video import process_video
 from mmpose_pipnet.deploy import (CALIBRATION, PIPNetDeployModel, calibration_crops,
                                   export_decoder_onnx, export_onnx, quantize_onnx)
+from mmpose_pipnet.deploy.cpu_features import cpu_info, cpu_line
 from tqdm import tqdm
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -805,45 +806,6 @@ def peer_timing(peers: Dict, ours: Dict[str, OursPeer], rounds: int,
             f'image/{name}': checked(lambda p=mp_peer: p.image(rgb), name)})
     seconds = interleaved_medians(cases, rounds, warmup=3, desc='peer timing')
     return {name: 1000 * value for name, value in seconds.items()}
-
-
-def cpu_info() -> Dict:
-    """The CPU model and its vector / matrix extensions, from /proc/cpuinfo (Linux)."""
-    info = dict(model=platform.processor() or platform.machine(), cores=os.cpu_count())
-    try:
-        with open('/proc/cpuinfo') as f:
-            text = f.read()
-    except OSError:
-        return info
-    fields = {}
-    for line in text.split('\n\n')[0].splitlines():
-        key, _, value = line.partition(':')
-        fields[key.strip()] = value.strip()
-    flags = set(fields.get('flags', '').split())
-    info['model'] = fields.get('model name', info['model'])
-    info.update(avx2='avx2' in flags, avx512='avx512f' in flags,
-                vnni=bool(flags & {'avx512_vnni', 'avx_vnni'}),
-                bf16=bool(flags & {'avx512_bf16', 'amx_bf16'}),
-                amx=bool(flags & {'amx_tile', 'amx_int8', 'amx_bf16'}),
-                vnni_flags=sorted(flags & {'avx512_vnni', 'avx_vnni'}),
-                bf16_flags=sorted(flags & {'avx512_bf16', 'amx_bf16'}),
-                amx_flags=sorted(f for f in flags if f.startswith('amx')))
-    return info
-
-
-def cpu_line(info: Dict) -> str:
-    """One line: the CPU model, cores, and yes / no for AVX2, AVX-512, VNNI (int8 dot
-    products), bf16 (AVX-512 BF16 or AMX-BF16) and AMX, with the flags found."""
-    if 'avx2' not in info:
-        return f'cpu: {info["model"]}, {info["cores"]} cores (no /proc/cpuinfo flags)'
-    yes = {True: 'yes', False: 'no'}
-
-    def flags(key):
-        return f' ({", ".join(info[key])})' if info[key] else ''
-    return (f'cpu: {info["model"]}, {info["cores"]} cores; AVX2 {yes[info["avx2"]]}, '
-            f'AVX-512 {yes[info["avx512"]]}, VNNI {yes[info["vnni"]]}{flags("vnni_flags")}, '
-            f'bf16 {yes[info["bf16"]]}{flags("bf16_flags")}, AMX {yes[info["amx"]]}'
-            f'{flags("amx_flags")}')
 
 
 def peer_versions(peers: Dict) -> Dict[str, str]:
