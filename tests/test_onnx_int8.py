@@ -190,7 +190,6 @@ def test_shipped_int8_graphs_hold_their_models_weights(name, tmp_path):
     image, box = grace_hopper()
     assert nme_vs(PIPNetONNXPredictor(int8_file)(image, box)[0], fp32(image, box)[0]).max() \
         < MAX_INT8_VS_FP32_NME
-    assert resolve_int8_onnx('pipnet-ytf68-person') is None  # none ships for it
 
 
 def test_onnxruntime_precision_follows_the_cpu(monkeypatch, tmp_path):

@@ -7,10 +7,11 @@
 # unlabelled frames of people not held out) and, for the STC experiment, 15% of the training
 # part's people as the labelled set (data/ytf68_stc/labelled.csv -> ytf68_stc_labelled.json),
 # and all labelled faces, train.csv + val.csv (data/ytf68_all/all.csv -> ytf68_all.json) for
-# the shipped default model, and the STC pool (below), and the real turned faces of the
-# training part and of all faces (ytf68_{person_train,all}_yaw25.json). With SFM_DIR (the Surrey Face Model
-# files of the eos project; needs eos-py, in requirements/tests.txt), also the synthetic
-# turned faces (tools/dataset_converters/synthesize_turned_faces.py, deterministic):
+# the shipped default model, the STC pool (below), and the real turned faces of the
+# training part and of all faces (ytf68_{person_train,all}_yaw25.json). With SFM_DIR (the
+# Surrey Face Model files of the eos project; needs eos-py, in requirements/tests.txt),
+# also the synthetic turned faces (tools/dataset_converters/synthesize_turned_faces.py,
+# deterministic):
 # data/ytf68_turned_held_out (the held-out people at |yaw| 30, 45, 60: evaluation only),
 # data/ytf68_turned_person_train and data/ytf68_turned_all (one view of each training face,
 # |yaw| 25-65, pitch +-10).
@@ -73,7 +74,7 @@ for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
   fi
 done
 # The real turned faces (|yaw| of the labels > 25 degrees) of the person-disjoint training
-# part and of all labelled faces: the default recipe repeats them (docs/turned_faces.md).
+# part and of all labelled faces, for the pose-balanced tries of docs/turned_faces.md.
 for name in person_train all; do
   src=data/ytf68_coco/ytf68_$name.json out=data/ytf68_coco/ytf68_${name}_yaw25.json
   if [ ! -s "$out" ] || [ "$out" -ot "$src" ]; then
