@@ -4,7 +4,8 @@ is checked over plain HTTP, then the page in a real, offline Chromium driven by 
 (Debian's /usr/bin/chromium, never a browser Playwright downloads): matplotlib's
 grace_hopper.jpg uploaded through the file input gives one face whose landmarks match
 ``FaceLandmarker`` in this process, its head pose, the drawn photo at full size and the JSON
-to download; a text file gives the one-line error and HTTP 400."""
+to download; a text file gives the one-line error and HTTP 400; a webcam snapshot (Chromium's
+fake camera playing the sample photo) gives the same face."""
 import base64
 import json
 import os
@@ -212,3 +213,64 @@ def test_page_in_chromium(server, photo, tmp_path):
             browser.close()
     assert not page_errors
     assert all(url.startswith((server, 'data:', 'blob:')) for url in requests), requests
+
+
+def write_y4m(path, image: np.ndarray, frames: int = 2) -> str:
+    """A BGR image as a Y4M video (4:2:0), the file Chromium's fake webcam plays."""
+    height, width = image.shape[:2]
+    planes = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes()  # Y, then U, then V
+    with open(path, 'wb') as f:
+        f.write(f'YUV4MPEG2 W{width} H{height} F25:1 Ip A1:1 C420jpeg\n'.encode())
+        for _ in range(frames):
+            f.write(b'FRAME\n' + planes)
+    return str(path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not osp.isfile(CHROMIUM) and not os.environ.get('PIPNET_CI'),
+                    reason=f'no Chromium at {CHROMIUM}')
+def test_webcam_snapshot_in_chromium(server, photo, tmp_path):
+    """The webcam button with Chromium's fake camera playing the sample photo: the preview
+    starts, a snapshot is analysed as webcam.jpg and its one face lands where the photo's
+    does (a JPEG of a 4:2:0 frame: within 2 px, 0.96 px measured); stopping releases the
+    camera."""
+    from playwright.sync_api import sync_playwright
+    path, image, expected = photo
+    camera = write_y4m(tmp_path / 'camera.y4m', image[:image.shape[0] // 2 * 2,
+                                                       :image.shape[1] // 2 * 2])
+    fake_camera = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+                   f'--use-file-for-fake-video-capture={camera}']
+    page_errors = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / 'profile'), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS + fake_camera, viewport=dict(width=1280, height=860))
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.on('pageerror', lambda error: page_errors.append(str(error)))
+            page.goto(server)
+            assert page.locator('#snapshot').is_hidden()
+            page.click('#camera')
+            page.wait_for_function('document.getElementById("video").videoWidth > 0')
+            assert page.inner_text('#camera') == 'Stop the webcam'
+            size = page.eval_on_selector('#video', 'v => [v.videoWidth, v.videoHeight]')
+            page.click('#snapshot')
+            page.wait_for_function('document.getElementById("status").textContent'
+                                   '.startsWith("1 face in webcam.jpg")')
+            assert page.inner_text('#status').endswith(f'({size[0]} x {size[1]} px)')
+            shown = json.loads(page.inner_text('#json'))
+            (face, ) = shown['faces']
+            keypoints = np.array(face['keypoints'])
+            assert keypoints.shape == (68, 2)
+            # the frame as the camera gave it: the photo scaled (and centre-cropped) to size
+            scale = max(size[0] / image.shape[1], size[1] / image.shape[0])
+            offset = (np.array(image.shape[1::-1]) * scale - size) / 2
+            error = np.abs(keypoints - (expected.keypoints[0] * scale - offset)).max()
+            assert error < 2 * max(scale, 1), error
+            page.click('#camera')
+            assert page.locator('#video').is_hidden() and page.locator('#snapshot').is_hidden()
+            assert page.eval_on_selector('#video', 'v => v.srcObject') is None
+        finally:
+            browser.close()
+    assert not page_errors

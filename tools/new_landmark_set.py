@@ -8,8 +8,10 @@ From faces labelled with K points (MMPose's COCO-style json, a csv ``image,x0,y0
   flip partner in ``swap``, ``skeleton_info``, ``joint_weights``, ``sigmas``);
 - ``pipnet_mbv2_{name}.py``: a PIPNet-MobileNetV2 config training on the given faces
   (the zoo's MobileNetV2 recipe), ready for tools/train.py;
-- ``train.json`` / ``val.json``: the csv or ``.pts`` input converted to COCO (a json
-  input is used where it is).
+- ``train.json`` / ``val.json``: the csv or ``.pts`` input converted to COCO, or a json
+  whose faces carry MMPose's ``center`` / ``scale`` with its boxes made from them (as
+  MMPose's face datasets read it; :func:`boxes_from_center_scale`); another json is used
+  where it is.
 
 Flip pairs: ``--flip-pairs 0,1 2,3 ...`` (``--flip-pairs`` alone: none, flip off), else
 found by mirroring the mean face and matching each point to its nearest mirrored point
@@ -39,6 +41,7 @@ from mmpose_pipnet.datasets import landmark_csv_to_coco, pts_folder_to_coco
 from mmpose_pipnet.nrm import (compute_neighbors, meanface_from_coco, reverse_index,
                                save_meanface)
 from mmpose_pipnet.utils import InputError
+from mmpose_pipnet.utils.files import dump_json_atomically
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RUNTIME = osp.join(REPO, 'configs', 'pipnet', '_base_', 'pipnet_runtime.py')
@@ -104,6 +107,42 @@ def to_coco(annotations: str, img_root: Optional[str], out_json: str) -> Tuple[s
         raise InputError(f'annotations {annotations}: expected a .json, a .csv or a folder '
                          f'of images with .pts files')
     return osp.abspath(annotations), osp.abspath(img_root)
+
+
+def mmpose_boxes(faces: Tuple[str, str], out_json: str, report: List[str]) -> Tuple[str, str]:
+    """(json, image root) of checked faces -> the same, or ``out_json`` where their boxes
+    had to be made from ``center`` / ``scale`` (:func:`boxes_from_center_scale`; reported)."""
+    ann_file, img_root = faces
+    if ann_file == osp.abspath(out_json) or not boxes_from_center_scale(ann_file, out_json):
+        return faces
+    report.append(f'boxes: from each face\'s center/scale, as MMPose\'s face datasets read '
+                  f'{osp.basename(ann_file)}: {out_json}')
+    return osp.abspath(out_json), img_root
+
+
+def boxes_from_center_scale(ann_file: str, out_json: str) -> bool:
+    """Where every face of a json carries ``center`` and ``scale`` (MMPose's WFLW, 300W,
+    COFW and AFLW files), write it to ``out_json`` with each ``bbox`` [x, y, w, h] made from
+    them, as MMPose's face dataset classes read those files (a square of side
+    ``scale * 200`` px around ``center``; their ``bbox`` fields are not used there and can
+    be wrong: a WFLW fixture face's box misses its chin). Returns whether it wrote."""
+    coco = _read_json(ann_file)
+    anns = coco.get('annotations') if isinstance(coco, dict) else None
+    if not anns or not all(isinstance(a, dict) and 'center' in a and 'scale' in a
+                           for a in anns):
+        return False
+    for index, ann in enumerate(anns):
+        try:
+            center = np.asarray(ann['center'], np.float64).reshape(2)
+            side = np.broadcast_to(np.asarray(ann['scale'], np.float64).reshape(-1),
+                                   (2, )) * 200.0
+        except ValueError:
+            raise InputError(f'{ann_file}: annotation {ann.get("id", index)}: "center" must '
+                             f'be [x, y] and "scale" a number or [sx, sy] (box side / 200), '
+                             f'got {ann["center"]!r} and {ann["scale"]!r}') from None
+        ann['bbox'] = [*(center - side / 2).tolist(), *side.tolist()]
+    dump_json_atomically(coco, out_json)
+    return True
 
 
 def check_faces(ann_file: str, img_root: str) -> int:
@@ -470,6 +509,7 @@ def new_landmark_set(annotations: str, out_dir: str, img_root: Optional[str] = N
     report = []
     train = to_coco(annotations, img_root, osp.join(out_dir, 'train.json'))
     num_points = check_faces(*train)
+    train = mmpose_boxes(train, osp.join(out_dir, 'train.json'), report)
     meanface = meanface_from_coco(train[0])
     if val is None:
         val_set = train
@@ -478,6 +518,7 @@ def new_landmark_set(annotations: str, out_dir: str, img_root: Optional[str] = N
     else:
         val_set = to_coco(val, val_img_root or img_root, osp.join(out_dir, 'val.json'))
         val_k = check_faces(*val_set)
+        val_set = mmpose_boxes(val_set, osp.join(out_dir, 'val.json'), report)
         if val_k != num_points:
             raise InputError(f'--val {val}: K={val_k} points per face, the training faces '
                              f'have K={num_points}')

@@ -1,8 +1,9 @@
 """Face landmarks in the browser, offline: the pipnet-web console script.
 
-It loads the model once and serves one page on localhost: upload a photo (or take the
-sample, matplotlib's grace_hopper.jpg) to see it with the 68 landmarks, boxes and head-pose
-axes drawn, and each face's bbox, keypoints and head_pose as JSON, to download.
+It loads the model once and serves one page on localhost: upload a photo, take a webcam
+snapshot or the sample (matplotlib's grace_hopper.jpg) to see it with the 68 landmarks,
+boxes and head-pose axes drawn, and each face's bbox, keypoints and head_pose as JSON, to
+download.
   pipnet-web                      # then open http://127.0.0.1:7860/
   pipnet-web --port 8000 --model pipnet-ytf68-person --device cuda:0
 
