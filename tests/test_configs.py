@@ -26,7 +26,8 @@ def test_zoo_is_complete():
                 for b in ('res18', 'res50', 'res101', 'mbv2')}
     expected |= {f'wflw_res18_stride{s}.py' for s in (16, 64, 128)}
     expected |= {'ytf68_mbv2.py', 'ytf68_recipe/stage1_person.py',
-                 'ytf68_recipe/stage2_person_noflip.py', 'ytf68_lite.py',
+                 'ytf68_recipe/stage2_person_noflip.py',
+                 'ytf68_recipe/stage3_person_turned.py', 'ytf68_lite.py',
                  'ytf68_recipe/lite_stage1_person.py'}
     assert set(ZOO) == expected
 
@@ -39,6 +40,16 @@ def test_no_config_loads_from_a_local_run(name):
     assert not Config.fromfile(f'{CONFIGS}/{name}').get('load_from')
 
 
+def leaf_datasets(dataset: dict) -> list:
+    """The file-backed datasets inside a dataset config (through ``ConcatDataset``'s
+    ``datasets`` and ``RepeatDataset``'s ``dataset``)."""
+    if 'datasets' in dataset:
+        return [leaf for inner in dataset['datasets'] for leaf in leaf_datasets(inner)]
+    if 'dataset' in dataset:
+        return leaf_datasets(dataset['dataset'])
+    return [dataset]
+
+
 def fixture_config(name: str, work_dir: str) -> Config:
     cfg = Config.fromfile(f'{CONFIGS}/{name}')
     folder, ann_file = FIXTURE_OF['ytf68' if name.startswith('ytf68') else name.split('_')[0]]
@@ -48,8 +59,9 @@ def fixture_config(name: str, work_dir: str) -> Config:
     cfg.default_hooks.logger.interval = 1
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[loader].dataset.update(data_root=f'{FACE_SAMPLES}/{folder}', ann_file=ann_file,
-                                   data_prefix=dict(img=''))
+        for dataset in leaf_datasets(cfg[loader].dataset):  # the default's mix: each part
+            dataset.update(data_root=f'{FACE_SAMPLES}/{folder}', ann_file=ann_file,
+                           data_prefix=dict(img=''))
     if cfg.model.backbone.type == 'ResNet':
         cfg.model.backbone.init_cfg = None  # tests stay offline
     return cfg

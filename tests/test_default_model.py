@@ -13,15 +13,15 @@ from conftest import REPO, YTF68
 from mmpose_pipnet.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 
 CONFIG, CHECKPOINT = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
-# the person-disjoint stages (ytf68_recipe/stage1_person.py, then stage2_person_noflip.py),
-# trained without the held-out people: the published figures on new people
-PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_recipe', 'stage2_person_noflip.py')
+# the person-disjoint stages (ytf68_recipe/stage1_person.py, stage2_person_noflip.py, then
+# stage3_person_turned.py), trained without the held-out people: the figures on new people
+PERSON_CONFIG = osp.join(REPO, 'configs', 'pipnet', 'ytf68_recipe', 'stage3_person_turned.py')
 PERSON_CHECKPOINT = osp.join(REPO, 'checkpoints', 'pipnet_mbv2_ytf68_person.pth')
 
 # The published figures (README headline table, docs/model_card.md): NME %, FR@0.1 %, AUC@0.1
 # on that many faces
 VAL = (636, 3.50, 0.31, 0.6515)        # the default model on ytf68 val.csv (in its training data)
-HELD_OUT = (750, 3.98, 0.27, 0.6030)   # the person-disjoint model on the 70 held-out people
+HELD_OUT = (750, 3.98, 0.53, 0.6025)   # the person-disjoint model on the 70 held-out people
 
 
 @pytest.mark.parametrize('checkpoint', [CHECKPOINT, PERSON_CHECKPOINT])

@@ -20,7 +20,7 @@ def test_aliases_resolve_to_shipped_files_that_load_weights_only():
         (DEFAULT_CONFIG, DEFAULT_CHECKPOINT)
     assert DEFAULT_CONFIG == osp.join(REPO, 'configs', 'pipnet', 'ytf68_mbv2.py')
     config, weights = resolve_model('pipnet-ytf68-person')
-    assert config.endswith('ytf68_recipe/stage2_person_noflip.py')
+    assert config.endswith('ytf68_recipe/stage3_person_turned.py')
     for model in list_models():
         config, weights = resolve_model(model['Name'])
         assert is_pipnet_config(config)

@@ -52,3 +52,12 @@ def test_bad_keypoints_are_one_line_errors(tmp_path):
                          cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 1 and 'Traceback' not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == f'select_turned_faces: {source}: no annotations'
+
+
+def test_every_nth_of_the_turned_faces():
+    coco = coco_of([0, 30, -35, 40, -45, 50, 55])
+    kept = select_turned_faces(coco, 25.0, every=3)
+    assert [a['id'] for a in kept['annotations']] == [1, 4]
+    assert [i['id'] for i in kept['images']] == [1, 4]
+    with pytest.raises(InputError, match='^--every 0: expected a positive integer'):
+        select_turned_faces(coco, 25.0, every=0)

@@ -14,7 +14,8 @@
 # deterministic):
 # data/ytf68_turned_held_out (the held-out people at |yaw| 30, 45, 60: evaluation only),
 # data/ytf68_turned_person_train and data/ytf68_turned_all (one view of each training face,
-# |yaw| 25-65, pitch +-10).
+# |yaw| 25-65, pitch +-10; every3.json: a third of them, for the default recipe's stages
+# 3 and 4, which need SFM_DIR).
 # Idempotent.
 #   bash tools/prepare_ytf68.sh YTF68_DIR [SFM_DIR]
 set -euo pipefail
@@ -74,7 +75,7 @@ for csv in data/ytf68/train.csv data/ytf68/val.csv data/ytf68_person/train.csv \
   fi
 done
 # The real turned faces (|yaw| of the labels > 25 degrees) of the person-disjoint training
-# part and of all labelled faces, for the pose-balanced tries of docs/turned_faces.md.
+# part and of all labelled faces, seen 4x in the default recipe's stages 3 and 4.
 for name in person_train all; do
   src=data/ytf68_coco/ytf68_$name.json out=data/ytf68_coco/ytf68_${name}_yaw25.json
   if [ ! -s "$out" ] || [ "$out" -ot "$src" ]; then
@@ -96,5 +97,13 @@ if [ $# -eq 2 ]; then
     --views 1 --yaw-range 25 65 --pitch-range -10 10
   turned data/ytf68_coco/ytf68_all.json data/ytf68_turned_all \
     --views 1 --yaw-range 25 65 --pitch-range -10 10
+  # A third of the training views (every third face's), the share the recipe's stages 3
+  # and 4 mix in (configs/pipnet/ytf68_recipe/README.md).
+  for name in person_train all; do
+    src=data/ytf68_turned_$name/ytf68_$name.json out=data/ytf68_turned_$name/every3.json
+    if [ ! -s "$out" ] || [ "$out" -ot "$src" ]; then
+      $PY tools/dataset_converters/select_turned_faces.py "$src" "$out" --min-yaw 0 --every 3
+    fi
+  done
 fi
 echo "[prepare_ytf68] data/ytf68 -> $SRC; annotations in data/ytf68_coco/"
