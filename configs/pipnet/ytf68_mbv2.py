@@ -3,7 +3,7 @@
 # Stage 4 of its recipe (ytf68_recipe/README.md): stage 3's weights continued 6 epochs on
 # ALL labelled ytf68 faces (train.csv + val.csv, data/ytf68_coco/ytf68_all.json) with
 # stage 3's turned-face mix (their 773 real faces with |yaw| > 25 degrees seen 4x, a third
-# of their synthetic turned views) without the flip, at LR 1e-5, x0.1 after 4 (about 40 min
+# of their synthetic turned views) without the flip, at LR 1e-5, x0.1 after 4 (38 min
 # on 2 CPU cores). Data: bash tools/prepare_ytf68.sh YTF68 SFM.
 #   python tools/train.py configs/pipnet/ytf68_mbv2.py \
 #       --cfg-options load_from=work_dirs/stage3_person_turned/epoch_6.pth
