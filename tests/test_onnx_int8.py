@@ -110,6 +110,10 @@ def test_bad_calibration_inputs_are_one_line_errors(fp32_onnx, tmp_path):
     with pytest.raises(ValueError, match="^quantize_onnx: calibrate_method 'kl'"):
         quantize_onnx(fp32_onnx, str(tmp_path / 'x.onnx'), np.zeros((1, 3, 192, 192)),
                       calibrate_method='kl')
+    with pytest.raises(ValueError, match=r'^calibration_crops: .*ytf68_mbv2.py trains on a '
+                                         r'mix of datasets \(ConcatDataset\); give the '
+                                         r'calibration json \(--calib-ann\)$'):
+        calibration_crops(DEFAULT_CONFIG)  # the default's training set: no one json
     run = subprocess.run([sys.executable, 'tools/deploy/export_onnx.py', DEFAULT_CONFIG,
                           DEFAULT_CHECKPOINT, '--out', str(tmp_path / 'x.onnx'), '--int8',
                           '--calib-ann', str(tmp_path / 'missing.json')],

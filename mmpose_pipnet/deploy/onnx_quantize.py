@@ -56,9 +56,13 @@ def calibration_crops(config: str, ann_file: Optional[str] = None, count: int = 
     from mmpose.registry import DATASETS
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
+    ann_file = ann_file or cfg.train_dataloader.dataset.get('ann_file')
+    if ann_file is None:
+        raise ValueError(f'calibration_crops: {config} trains on a mix of datasets '
+                         f'({cfg.train_dataloader.dataset.type}); give the calibration json '
+                         f'(--calib-ann)')
     dataset_cfg = cfg.test_dataloader.dataset.copy()
-    dataset_cfg.update(ann_file=ann_file or cfg.train_dataloader.dataset.ann_file,
-                       test_mode=True)
+    dataset_cfg.update(ann_file=ann_file, test_mode=True)
     if data_root is not None:
         dataset_cfg['data_root'] = data_root
     if image_prefix is not None:

@@ -125,12 +125,14 @@ def predict_case(model: torch.nn.Module, batch: int, channels_last: bool = False
 
 
 def synthetic_train_batch(model: torch.nn.Module, batch: int, seed: int = 0) -> Dict:
-    """A training batch through the config's own train pipeline (less ``Albumentation``):
-    a random image with K points inside a face-sized box, ``batch`` times (each augmented
-    anew)."""
+    """A training batch through the config's own train pipeline (less ``Albumentation``; of
+    its first dataset where the training set is a mix): a random image with K points
+    inside a face-sized box, ``batch`` times (each augmented anew)."""
     cfg = model.cfg
-    dataset_cls = DATASETS.get(cfg.train_dataloader.dataset.type)
-    meta = parse_pose_metainfo(dict(dataset_cls.METAINFO))
+    dataset = cfg.train_dataloader.dataset
+    while 'datasets' in dataset or 'dataset' in dataset:  # a ConcatDataset / RepeatDataset
+        dataset = dataset['datasets'][0] if 'datasets' in dataset else dataset['dataset']
+    meta = parse_pose_metainfo(dict(DATASETS.get(dataset.type).METAINFO))
     rng = np.random.default_rng(seed)
     num_points = meta['num_keypoints']
     image = rng.integers(0, 256, (320, 320, 3), dtype=np.uint8)
@@ -141,8 +143,7 @@ def synthetic_train_batch(model: torch.nn.Module, batch: int, seed: int = 0) -> 
                    bbox_score=np.ones(1, np.float32), keypoints=keypoints,
                    keypoints_visible=np.ones((1, num_points), np.float32), **meta)
     # RTMPose's Albumentation step needs albumentations, which the stack does not install
-    pipeline = Compose([step for step in cfg.train_dataloader.dataset.pipeline
-                        if step['type'] != 'Albumentation'])
+    pipeline = Compose([step for step in dataset.pipeline if step['type'] != 'Albumentation'])
     return pseudo_collate([pipeline(dict(results)) for _ in range(batch)])
 
 
